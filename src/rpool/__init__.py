@@ -1,0 +1,38 @@
+"""rpool: a typed, formally modelled, lock-free resource pool.
+
+    from rpool import Pool, Static
+
+    pool = Pool(Connection, Static(count=4), settings)
+    guard = pool.get()          # PoolGuard[Connection] | None, never waits
+    if guard is not None:
+        with guard as connection:
+            ...
+
+See docs/design.md for the algorithm and docs/models.md for its model.
+"""
+
+from ._errors import GuardReleasedError as GuardReleasedError
+from ._errors import PoolClosedError as PoolClosedError
+from ._errors import PoolError as PoolError
+from ._guard import PoolGuard as PoolGuard
+from ._pool import Pool as Pool
+from ._poolable import Poolable as Poolable
+from ._scale import AutoScale as AutoScale
+from ._scale import ScaleMode as ScaleMode
+from ._scale import Static as Static
+from ._stats import PoolStats as PoolStats
+
+__all__ = [
+    "AutoScale",
+    "GuardReleasedError",
+    "Pool",
+    "PoolClosedError",
+    "PoolError",
+    "PoolGuard",
+    "PoolStats",
+    "Poolable",
+    "ScaleMode",
+    "Static",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,65 @@
+"""The free list: one deque holding idle resources and spare capacity.
+
+The idle resources sit at the right end, in the order they came back; spare
+capacity sits at the left end as `Grant`s. Every change to the deque is one of
+three calls, each a single atomic operation:
+
+- `pop()` takes the rightmost item: the most recently returned resource if
+  there is one (LIFO reuse), else a grant, else it finds the deque empty.
+  Because resources and grants share one deque, this one call decides between
+  "reuse", "grow" and "nothing left" at one instant; that instant is the
+  linearization point of `Pool.get()`.
+- `append(resource)` makes a resource idle (linearization point of a release).
+- `appendleft(grant)` gives capacity back (a failed `new()`, a discarded
+  resource under AutoScale).
+
+Only `append` adds resources and only `appendleft` adds grants, so the deque is
+always "grants, then resources": `pop()` returns a grant only when no resource
+is idle.
+
+Why each call is atomic. `collections.deque` documents thread-safe appends and
+pops from either end. On the GIL build, `pop`, `append`, `appendleft`, `len`
+and `copy` are C functions that run no Python code (they never compare or
+finalize items), so no other thread runs during them. On the free-threaded
+build (3.13t), each of these methods holds the deque's per-object lock (its
+critical section) and `len` is an atomic load (CPython gh-112050).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Final, final
+
+__all__ = ["Grant", "snapshot"]
+
+
+@final
+class Grant:
+    """Spare capacity for `size` resources, waiting in the free list.
+
+    A `get()` that pops a grant owns that capacity: it creates `size`
+    resources, keeps the last one and makes the others idle.
+    """
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size: Final = size
+
+    def __repr__(self) -> str:
+        return f"Grant({self.size})"
+
+
+def snapshot(free: deque[Any]) -> tuple[int, int]:
+    """Count `(idle resources, spare capacity)` in `free` at one instant.
+
+    Atomic: `deque.copy()` copies the whole deque in one C call (see the
+    module docstring); the counting then works on the private copy.
+    """
+    idle = spare = 0
+    for item in free.copy():
+        if type(item) is Grant:
+            spare += item.size
+        else:
+            idle += 1
+    return idle, spare

@@ -1,0 +1,398 @@
+"""`Pool`: a lock-free, wait-free pool of reusable resources.
+
+The algorithm, its atomic steps and why they are atomic are in
+docs/design.md; the model of it is models/FreeList.tla. Comments below name
+the model action each step is ("Model: TakeFree").
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, final, overload
+
+from ._errors import PoolClosedError
+from ._freelist import Grant, snapshot
+from ._guard import PoolGuard
+from ._poolable import Factory, Poolable
+from ._scale import AutoScale, ScaleMode, Static
+from ._stats import PoolStats, Tally
+
+__all__ = ["Pool"]
+
+C = TypeVar("C")
+R = TypeVar("R", bound=Poolable[Any])
+
+
+@final
+class Pool(Generic[C, R]):
+    """A pool of resources of type R, made from a shared context of type C.
+
+    `get()` never blocks and never waits: it returns an idle resource, or
+    creates one when the scale mode allows, or returns None. No lock is taken
+    anywhere in the pool; a thread stopped inside any method (for instance in a
+    slow `new()` or `reset()`) never keeps another from finishing its own call,
+    and every call finishes in a bounded number of its own steps.
+
+    `resource` is the resource class (anything whose `new(context)` returns an
+    R); `context` is passed to every `new()` and never changed by the pool.
+
+    Raises:
+        TypeError: `mode` is not a `Static` or `AutoScale`, or `resource` has
+            no callable `new`.
+        Exception: whatever a `new()` raised while creating the initial
+            resources; those already created are discarded first.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_context",
+        "_created",
+        "_discarded",
+        "_factory",
+        "_failed",
+        "_free",
+        "_maximum",
+        "_misses",
+        "_mode",
+        "_orphans",
+        "_replaces",
+        "_reserved",
+        "_returned",
+    )
+
+    # The containers of the pool's shared state. Tests replace them with
+    # instrumented subclasses (tests/scheduler); the pool only ever calls the
+    # atomic methods named in _freelist.py on them.
+    _deque_type: type[deque[Any]] = deque
+    _tally_type: type[Tally] = Tally
+
+    @overload
+    def __init__(self: Pool[None, R], resource: Factory[None, R], mode: ScaleMode) -> None: ...
+    @overload
+    def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None: ...
+    def __init__(self, resource: Factory[Any, R], mode: ScaleMode, context: Any = None) -> None:
+        if not isinstance(mode, Static | AutoScale):
+            raise TypeError(f"mode must be Static or AutoScale, not {type(mode).__name__}")
+        if not callable(getattr(resource, "new", None)):
+            raise TypeError(f"resource must have a new(context) method: {resource!r}")
+        self._factory = resource
+        self._context = context
+        self._mode = mode
+        self._closed = False
+        self._replaces = isinstance(mode, Static)
+        self._maximum = mode.count if isinstance(mode, Static) else mode.maximum
+        tally = self._tally_type
+        self._created, self._failed, self._discarded = tally(), tally(), tally()
+        self._misses, self._reserved, self._returned = tally(), tally(), tally()
+        self._orphans: deque[R] = self._deque_type()
+        initial = mode.count if isinstance(mode, Static) else mode.initial
+        grants = [] if isinstance(mode, Static) else list(mode.grants())
+        # The first growth pops the rightmost grant, so grants go in reversed.
+        self._free: deque[R | Grant] = self._deque_type(Grant(size) for size in reversed(grants))
+        made: list[R] = []
+        try:
+            for _ in range(initial):
+                next(self._reserved)
+                made.append(self._create())
+        except BaseException as error:
+            for resource_made in made:
+                try:
+                    self._discard(resource_made)
+                except Exception as close_error:
+                    error.add_note(f"also, discarding a created resource raised {close_error!r}")
+            raise
+        self._free.extend(made)
+
+    @property
+    def mode(self) -> ScaleMode:
+        """The scale mode the pool was made with."""
+        return self._mode
+
+    @property
+    def context(self) -> C:
+        """The context passed to every `new()`."""
+        return self._context  # type: ignore[no-any-return]
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    def get(self) -> PoolGuard[R] | None:
+        """Take an idle resource, or create one, or return None. Never waits.
+
+        Reuses the most recently returned resource first. With no idle
+        resource it creates one if the mode allows (growing by a chunk under
+        AutoScale), and returns None only when at that instant no resource is
+        idle and the capacity is all taken. Linearizable, None results included.
+
+        Raises:
+            PoolClosedError: the pool is closed.
+            Exception: whatever `new()` raised; the capacity it had reserved
+                is given back (resources created before it in the same chunk
+                stay idle in the pool).
+        """
+        free = self._free
+        # Model: TakeFree. Linearization point of get(): this pop, or, when the
+        # deque is empty, the len() read that saw it empty (both atomic, see
+        # _freelist.py). The emptiness test only spares the cost of raising.
+        try:
+            item = free.pop() if free else None
+        except IndexError:
+            item = None
+        # Model: CheckClosed. A get() whose pop follows close() must not hand
+        # out what the pop found; close() sets the flag before it drains.
+        if item is None or type(item) is Grant or self._closed:
+            return self._get_slow(item)
+        return PoolGuard(self, item)
+
+    def _get_slow(self, item: R | Grant | None) -> PoolGuard[R] | None:
+        if self._closed:
+            if item is not None:
+                self._abandon(item)
+            raise PoolClosedError("get() on a closed pool")
+        if item is None and self._orphans and self._adopt_orphan():
+            # One orphan was reset and made idle: take again, once. The retry
+            # is bounded, so get() stays wait-free. Model: TakeFree again.
+            free = self._free
+            try:
+                item = free.pop() if free else None
+            except IndexError:
+                item = None
+            if self._closed:  # Model: CheckClosed
+                if item is not None:
+                    self._abandon(item)
+                raise PoolClosedError("get() on a closed pool")
+        if item is None:
+            if self._maximum is None:
+                # Unbounded: there is always spare capacity. Model: Reserve.
+                mode = self._mode
+                assert isinstance(mode, AutoScale)
+                return self._grow(mode.growth(self._capacity()))
+            next(self._misses)
+            return None
+        if type(item) is Grant:
+            return self._grow(item.size)
+        return PoolGuard(self, item)
+
+    def _grow(self, units: int) -> PoolGuard[R]:
+        """Create `units` resources with capacity already reserved; keep the last.
+
+        The others become idle as soon as each is made, so concurrent callers
+        can take them; the caller's own resource cannot be taken by anyone.
+        """
+        for _ in range(units):
+            next(self._reserved)
+        for made in range(units - 1):
+            try:
+                resource = self._create()
+            except BaseException:
+                self._return_capacity(units - made)
+                raise
+            self._put_idle(resource)
+        try:
+            resource = self._create()
+        except BaseException:
+            self._return_capacity(1)
+            raise
+        return PoolGuard(self, resource)
+
+    def _create(self) -> R:
+        # Model: Create, the user's new(): may raise or take arbitrarily long.
+        try:
+            resource = self._factory.new(self._context)
+        except BaseException:
+            next(self._failed)
+            raise
+        next(self._created)
+        return resource
+
+    def _put_idle(self, resource: R) -> None:
+        # Model: PutIdle. Linearization point of a successful release.
+        self._free.append(resource)
+        # Model: CheckClosed. If close() drained before this append, nobody
+        # else will: drain here so a closed pool keeps nothing idle.
+        if self._closed:
+            _raise_all(self._drain())
+
+    def _return_capacity(self, units: int) -> None:
+        # Model: ReturnGrant. Bounded pools keep spare capacity as a grant; a
+        # closed pool keeps none (its free list is being drained).
+        for _ in range(units):
+            next(self._returned)
+        if self._maximum is not None and not self._closed:
+            self._free.appendleft(Grant(units))
+
+    def _give_back(self, resource: R) -> None:
+        """The guard's release: restore `resource`, then adopt one orphan if any."""
+        self._restore(resource)
+        if self._orphans:
+            self._adopt_orphan()
+
+    def _restore(self, resource: R) -> None:
+        """Reset `resource` and make it idle, or discard it."""
+        try:
+            valid = resource.reset()  # Model: Reset, a user callback.
+        except BaseException:
+            self._retire(resource)
+            raise
+        if valid is True:
+            self._put_idle(resource)
+        else:
+            self._retire(resource)
+            if valid is not False:
+                raise TypeError(
+                    f"{type(resource).__name__}.reset() must return a bool, "
+                    f"not {type(valid).__name__}; the resource was discarded"
+                )
+        if self._orphans:
+            self._adopt_orphan()
+
+    def _retire(self, resource: R) -> None:
+        """Discard a resource that failed its reset; replace it (Static) or free its capacity."""
+        try:
+            self._discard(resource)
+        finally:
+            if self._replaces and not self._closed:
+                # Model: Replace. The discarded resource's capacity passes
+                # straight to its replacement: it is never spare in between.
+                next(self._reserved)
+                try:
+                    replacement = self._create()
+                except BaseException:
+                    self._return_capacity(1)
+                    raise
+                self._put_idle(replacement)
+            else:
+                self._return_capacity(1)
+
+    def _discard(self, resource: R) -> None:
+        # Model: Discard. Counted before close() runs, so a close() that raises
+        # leaves the accounting whole.
+        next(self._discarded)
+        close = getattr(resource, "close", None)
+        if close is not None:
+            close()
+
+    def _abandon(self, item: R | Grant) -> None:
+        """Dispose of what was taken from the free list of a closed pool.
+
+        A grant is dropped: its capacity was spare, never reserved. A resource
+        is discarded and its capacity counted as given back.
+        """
+        if type(item) is not Grant:
+            try:
+                self._discard(item)
+            finally:
+                self._return_capacity(1)
+
+    def _adopt_orphan(self) -> bool:
+        """Give back one resource whose guard was garbage-collected, if any.
+
+        Errors from its reset() or close() have no caller to reach: they are
+        reported as a RuntimeWarning and the resource is discarded.
+        """
+        try:
+            resource = self._orphans.pop()  # Model: TakeOrphan.
+        except IndexError:
+            return False
+        try:
+            if self._closed:
+                self._abandon(resource)
+            else:
+                self._restore(resource)
+        except Exception as error:
+            warnings.warn(
+                f"giving back a garbage-collected {type(resource).__name__} raised {error!r}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return True
+
+    def _drain(self) -> list[Exception]:
+        """Empty the free list of a closed pool, discarding every resource."""
+        errors: list[Exception] = []
+        free = self._free
+        while True:
+            try:
+                item = free.pop()  # Model: DrainFree.
+            except IndexError:
+                return errors
+            try:
+                self._abandon(item)
+            except Exception as error:
+                errors.append(error)
+
+    def close(self) -> None:
+        """Close the pool: discard the idle resources; later `get()`s raise.
+
+        Idempotent. Resources in use stay usable; each is discarded when it is
+        given back. Resources whose guards were garbage-collected are
+        discarded without reset.
+
+        Raises:
+            ExceptionGroup: one or more resources' `close()` raised; every
+                resource was discarded all the same.
+        """
+        self._closed = True  # Model: SetClosed. Linearization point of close().
+        errors = self._drain()
+        while True:
+            try:
+                resource = self._orphans.pop()  # Model: TakeOrphan.
+            except IndexError:
+                break
+            try:
+                self._abandon(resource)
+            except Exception as error:
+                errors.append(error)
+        _raise_all(errors)
+
+    def stats(self) -> PoolStats:
+        """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
+        idle, spare = snapshot(self._free)
+        reserved = self._reserved.value
+        returned = self._returned.value
+        created = self._created.value
+        failed = self._failed.value
+        discarded = self._discarded.value
+        creating = max(0, reserved - returned - created)
+        if self._maximum is None or self._closed:
+            capacity = reserved - returned - discarded
+        else:
+            capacity = self._maximum - spare
+        return PoolStats(
+            capacity=capacity,
+            idle=idle,
+            in_use=max(0, capacity - idle - creating),
+            creating=creating,
+            created=created,
+            failed=failed,
+            discarded=discarded,
+            misses=self._misses.value,
+        )
+
+    def _capacity(self) -> int:
+        return self._reserved.value - self._returned.value - self._discarded.value
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        name = getattr(self._factory, "__name__", type(self._factory).__name__)
+        state = " closed" if self._closed else ""
+        return f"<Pool of {name}{state}: {self._mode!r}>"
+
+
+def _raise_all(errors: list[Exception]) -> None:
+    if errors:
+        raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)

@@ -1,0 +1,59 @@
+"""What `Pool.stats()` reports, and the lock-free counters behind it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+__all__ = ["PoolStats", "Tally"]
+
+
+class Tally(itertools.count):  # type: ignore[type-arg]  # counts from 0 by 1
+    """A monotone event counter: `next(tally)` adds one, `tally.value` reads it.
+
+    Atomicity: `next()` on an `itertools.count` is one C call that runs no
+    Python code, so the GIL makes it atomic; on the free-threaded build it is
+    an atomic compare-and-exchange (CPython gh-117657, in 3.13). No increment
+    is ever lost. `value` reads the counter through `repr()`, the only reader
+    `count` offers that neither increments it nor is deprecated.
+    """
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> int:
+        """The number of increments so far."""
+        text = repr(self)
+        return int(text[text.index("(") + 1 : -1])
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    """A snapshot of a pool's state, taken by `Pool.stats()`.
+
+    Consistency: `idle` and, for a bounded pool, `capacity` come from one
+    atomic copy of the free list, so they belong to the same instant. The
+    event counters (`created`, `failed`, `discarded`, `misses`) are exact and
+    never go back, but each is read at its own instant; `creating` and
+    `in_use` are derived from them. When no operation is in flight, every
+    field is exact and `capacity == idle + in_use + creating`; while other
+    threads work, a derived field may be off by the operations in flight
+    (never below 0: it is clamped).
+    """
+
+    capacity: int
+    """Resources alive or being created: never more than the maximum."""
+    idle: int
+    """Resources in the pool, ready to be handed out."""
+    in_use: int
+    """Resources handed out and not yet given back (or waiting for their reset)."""
+    creating: int
+    """Capacity reserved for resources whose `new()` has not finished."""
+    created: int
+    """Resources created by `new()` since the pool was made."""
+    failed: int
+    """Calls to `new()` that raised."""
+    discarded: int
+    """Resources discarded: failed reset, closed pool."""
+    misses: int
+    """Calls to `get()` that returned None."""
