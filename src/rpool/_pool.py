@@ -21,6 +21,8 @@ from ._stats import PoolStats, Tally
 
 __all__ = ["Pool"]
 
+_new_guard = object.__new__
+
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
 
@@ -146,7 +148,10 @@ class Pool(Generic[C, R]):
         # out what the pop found; close() sets the flag before it drains.
         if item is None or type(item) is Grant or self._closed:
             return self._get_slow(item)
-        return PoolGuard(self, item)
+        guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
+        guard._pool = self
+        guard._box = [item]
+        return guard
 
     def _get_slow(self, item: R | Grant | None) -> PoolGuard[R] | None:
         if self._closed:
@@ -225,30 +230,35 @@ class Pool(Generic[C, R]):
         if self._maximum is not None and not self._closed:
             self._free.appendleft(Grant(units))
 
-    def _give_back(self, resource: R) -> None:
-        """The guard's release: restore `resource`, then adopt one orphan if any."""
-        self._restore(resource)
-        if self._orphans:
-            self._adopt_orphan()
+    def _give_back(self, resource: R, adopt: bool = True) -> None:
+        """Reset `resource` and make it idle, or discard it (a guard's release).
 
-    def _restore(self, resource: R) -> None:
-        """Reset `resource` and make it idle, or discard it."""
+        Then, if `adopt`, give back one orphan too: an ordinary call is where
+        the resources of garbage-collected guards get their reset.
+        """
         try:
             valid = resource.reset()  # Model: Reset, a user callback.
         except BaseException:
             self._retire(resource)
             raise
         if valid is True:
-            self._put_idle(resource)
+            # _put_idle(resource), inlined: this is the hot path of release().
+            self._free.append(resource)  # Model: PutIdle.
+            if self._closed:  # Model: CheckClosed.
+                _raise_all(self._drain())
         else:
-            self._retire(resource)
-            if valid is not False:
-                raise TypeError(
-                    f"{type(resource).__name__}.reset() must return a bool, "
-                    f"not {type(valid).__name__}; the resource was discarded"
-                )
-        if self._orphans:
+            self._reject(resource, valid)
+        if adopt and self._orphans:
             self._adopt_orphan()
+
+    def _reject(self, resource: R, valid: object) -> None:
+        """Retire a resource whose reset() did not return True."""
+        self._retire(resource)
+        if valid is not False:
+            raise TypeError(
+                f"{type(resource).__name__}.reset() must return a bool, "
+                f"not {type(valid).__name__}; the resource was discarded"
+            )
 
     def _retire(self, resource: R) -> None:
         """Discard a resource that failed its reset; replace it (Static) or free its capacity."""
@@ -302,7 +312,7 @@ class Pool(Generic[C, R]):
             if self._closed:
                 self._abandon(resource)
             else:
-                self._restore(resource)
+                self._give_back(resource, adopt=False)
         except Exception as error:
             warnings.warn(
                 f"giving back a garbage-collected {type(resource).__name__} raised {error!r}",
