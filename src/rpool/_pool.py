@@ -154,29 +154,28 @@ class Pool(Generic[C, R]):
         return guard
 
     def _get_slow(self, item: R | Grant | None) -> PoolGuard[R] | None:
-        if self._closed:
-            if item is not None:
-                self._abandon(item)
-            raise PoolClosedError("get() on a closed pool")
-        if item is None and self._orphans and self._adopt_orphan():
-            # One orphan was reset and made idle: take again, once. The retry
-            # is bounded, so get() stays wait-free. Model: TakeFree again.
+        # At most two passes: the second only after adopting one orphan, so the
+        # retry is bounded and get() stays wait-free.
+        for retry in (False, True):
+            if self._closed:  # Model: CheckClosed
+                if item is not None:
+                    self._abandon(item)
+                raise PoolClosedError("get() on a closed pool")
+            if item is not None or retry or not self._orphans or not self._adopt_orphan():
+                break
+            # The orphan was reset and made idle: take again. Model: TakeFree.
             free = self._free
             try:
                 item = free.pop() if free else None
             except IndexError:
                 item = None
-            if self._closed:  # Model: CheckClosed
-                if item is not None:
-                    self._abandon(item)
-                raise PoolClosedError("get() on a closed pool")
         if item is None:
             if self._maximum is None:
                 # Unbounded: there is always spare capacity. Model: Reserve.
                 mode = self._mode
                 assert isinstance(mode, AutoScale)
                 return self._grow(mode.growth(self._capacity()))
-            next(self._misses)
+            next(self._misses)  # Model: Miss.
             return None
         if type(item) is Grant:
             return self._grow(item.size)
@@ -194,13 +193,13 @@ class Pool(Generic[C, R]):
             try:
                 resource = self._create()
             except BaseException:
-                self._return_capacity(units - made)
+                self._cancel(units - made)
                 raise
             self._put_idle(resource)
         try:
             resource = self._create()
         except BaseException:
-            self._return_capacity(1)
+            self._cancel(1)
             raise
         return PoolGuard(self, resource)
 
@@ -222,11 +221,15 @@ class Pool(Generic[C, R]):
         if self._closed:
             _raise_all(self._drain())
 
+    def _cancel(self, units: int) -> None:
+        """Give back `units` of reserved capacity whose resources were never made."""
+        for _ in range(units):
+            next(self._returned)
+        self._return_capacity(units)
+
     def _return_capacity(self, units: int) -> None:
         # Model: ReturnGrant. Bounded pools keep spare capacity as a grant; a
         # closed pool keeps none (its free list is being drained).
-        for _ in range(units):
-            next(self._returned)
         if self._maximum is not None and not self._closed:
             self._free.appendleft(Grant(units))
 
@@ -272,7 +275,7 @@ class Pool(Generic[C, R]):
                 try:
                     replacement = self._create()
                 except BaseException:
-                    self._return_capacity(1)
+                    self._cancel(1)
                     raise
                 self._put_idle(replacement)
             else:
@@ -290,13 +293,10 @@ class Pool(Generic[C, R]):
         """Dispose of what was taken from the free list of a closed pool.
 
         A grant is dropped: its capacity was spare, never reserved. A resource
-        is discarded and its capacity counted as given back.
+        is discarded.
         """
         if type(item) is not Grant:
-            try:
-                self._discard(item)
-            finally:
-                self._return_capacity(1)
+            self._discard(item)
 
     def _adopt_orphan(self) -> bool:
         """Give back one resource whose guard was garbage-collected, if any.
@@ -361,29 +361,33 @@ class Pool(Generic[C, R]):
 
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
-        idle, spare = snapshot(self._free)
-        reserved = self._reserved.value
-        returned = self._returned.value
-        created = self._created.value
-        failed = self._failed.value
+        # The reads go in this order so that no field is ever negative: a
+        # resource is counted as created before it can be idle, and a unit of
+        # capacity as reserved before it is counted as created or returned.
         discarded = self._discarded.value
-        creating = max(0, reserved - returned - created)
+        idle, spare = snapshot(self._free)
+        created = self._created.value
+        returned = self._returned.value
+        reserved = self._reserved.value
+        creating = reserved - returned - created
+        in_use = created - discarded - idle
         if self._maximum is None or self._closed:
-            capacity = reserved - returned - discarded
+            capacity = idle + in_use + creating
         else:
             capacity = self._maximum - spare
         return PoolStats(
             capacity=capacity,
             idle=idle,
-            in_use=max(0, capacity - idle - creating),
+            in_use=in_use,
             creating=creating,
             created=created,
-            failed=failed,
+            failed=self._failed.value,
             discarded=discarded,
             misses=self._misses.value,
         )
 
     def _capacity(self) -> int:
+        """Resources alive or being created, from the counters alone."""
         return self._reserved.value - self._returned.value - self._discarded.value
 
     def __enter__(self) -> Self:

@@ -37,8 +37,8 @@ class PoolStats:
     never go back, but each is read at its own instant; `creating` and
     `in_use` are derived from them. When no operation is in flight, every
     field is exact and `capacity == idle + in_use + creating`; while other
-    threads work, a derived field may be off by the operations in flight
-    (never below 0: it is clamped).
+    threads work, a derived field may be off by the operations in flight. The
+    reads are ordered so that no field is ever negative.
     """
 
     capacity: int
