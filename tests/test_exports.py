@@ -1,0 +1,45 @@
+"""The public surface of rpool: exactly these names, each exported once."""
+
+from __future__ import annotations
+
+import rpool
+
+PUBLIC = {
+    "AutoScale",
+    "GuardReleasedError",
+    "Pool",
+    "PoolClosedError",
+    "PoolError",
+    "PoolGuard",
+    "PoolStats",
+    "Poolable",
+    "ScaleMode",
+    "Static",
+}
+
+
+def test_all_lists_exactly_the_public_api() -> None:
+    assert set(rpool.__all__) == PUBLIC
+    assert len(rpool.__all__) == len(PUBLIC)
+
+
+def test_no_other_public_names_leak() -> None:
+    exposed = {name for name in vars(rpool) if not name.startswith("_")}
+    assert exposed == PUBLIC
+
+
+def test_errors_are_named_from_the_package_and_share_a_base() -> None:
+    for error in (rpool.PoolError, rpool.PoolClosedError, rpool.GuardReleasedError):
+        assert error.__module__ == "rpool"
+        assert issubclass(error, rpool.PoolError)
+
+
+def test_pool_and_guard_are_final() -> None:
+    for cls in (rpool.Pool, rpool.PoolGuard):
+        assert getattr(cls, "__final__", False), cls
+
+
+def test_package_ships_its_type_information() -> None:
+    from importlib.resources import files
+
+    assert files("rpool").joinpath("py.typed").is_file()

@@ -1,0 +1,166 @@
+"""Threaded stress: real threads, tiny switch interval, failures injected at random.
+
+These tests look at the pool only from outside, as a user would: the live
+resources each test resource counts for itself, and `stats()`. The
+interleavings are the interpreter's, not chosen; the deterministic scheduler
+tests (test_parallel.py, test_lockfree.py) choose them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Self
+
+import pytest
+
+from rpool import AutoScale, Pool, Static
+
+
+class Census:
+    """Counts resources alive or being created, as the resources see it."""
+
+    def __init__(self, seed: int) -> None:
+        self.lock = threading.Lock()  # test bookkeeping only, not the pool's
+        self.live = 0
+        self.peak = 0
+        self.random = random.Random(seed)
+        self.failing = True
+
+    def enter(self) -> None:
+        with self.lock:
+            self.live += 1
+            self.peak = max(self.peak, self.live)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.live -= 1
+
+    def chance(self, p: float) -> bool:
+        with self.lock:
+            return self.failing and self.random.random() < p
+
+
+class Flaky:
+    """Fails new() and reset() now and then; counts itself in the census."""
+
+    def __init__(self, census: Census) -> None:
+        self.census = census
+
+    @classmethod
+    def new(cls, context: Census) -> Self:
+        context.enter()  # capacity is taken from the moment new() starts
+        if context.chance(0.05):
+            context.leave()
+            raise RuntimeError("new failed")
+        return cls(context)
+
+    def reset(self) -> bool:
+        if self.census.chance(0.02):
+            raise RuntimeError("reset failed")
+        return not self.census.chance(0.05)
+
+    def close(self) -> None:
+        self.census.leave()
+
+
+@pytest.fixture(autouse=True)
+def fast_switching() -> Iterator[None]:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(previous)
+
+
+MODES = [
+    Static(4),
+    AutoScale(initial=0, maximum=5, chunk_size=2),
+    AutoScale(initial=1, maximum=6, chunk_size=0),
+    AutoScale(initial=0, maximum=None, chunk_size=3),
+]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=repr)
+def test_capacity_never_exceeds_maximum_and_accounting_balances(
+    mode: Static | AutoScale,
+) -> None:
+    census = Census(seed=1)
+    pool = Pool(Flaky, mode, census)
+    maximum = mode.count if isinstance(mode, Static) else mode.maximum
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            for _ in range(400):
+                try:
+                    guard = pool.get()
+                except RuntimeError:
+                    continue
+                if guard is None:
+                    continue
+                with contextlib.suppress(RuntimeError):
+                    guard.release()
+        except BaseException as error:
+            errors.append(error)
+
+    def monitor() -> None:
+        while not stop.is_set():
+            s = pool.stats()
+            if maximum is not None and s.capacity > maximum:
+                errors.append(AssertionError(f"capacity {s.capacity} > {maximum}"))
+            if min(s.idle, s.in_use, s.creating) < 0:
+                errors.append(AssertionError(f"negative field in {s}"))
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    watcher = threading.Thread(target=monitor)
+    watcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    watcher.join()
+    assert errors == []
+    if maximum is not None:
+        assert census.peak <= maximum
+    s = pool.stats()
+    assert s.in_use == 0 and s.creating == 0
+    assert s.capacity == s.idle == census.live
+    if isinstance(mode, Static):
+        # Slots whose replacement failed come back on demand: with failures
+        # off, count gets succeed and the pool is whole again.
+        census.failing = False
+        held = [pool.get() for _ in range(mode.count)]
+        assert all(g is not None for g in held)
+        assert pool.stats().capacity == census.live == mode.count
+        for guard in held:
+            assert guard is not None
+            guard.release()
+    pool.close()
+    assert census.live == 0
+
+
+def test_static_pool_keeps_count_resources_through_failed_resets() -> None:
+    census = Census(seed=2)
+    pool = Pool(Flaky, Static(3), census)
+
+    def client() -> None:
+        for _ in range(300):
+            guard = pool.get()
+            if guard is not None:
+                with contextlib.suppress(RuntimeError):
+                    guard.release()
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = pool.stats()
+    assert s.discarded > 0  # the failures did happen
+    assert 3 - s.failed <= s.capacity <= 3
+    assert s.capacity == census.live
