@@ -22,7 +22,8 @@ pops from either end. On the GIL build, `pop`, `append`, `appendleft`, `len`
 and `copy` are C functions that run no Python code (they never compare or
 finalize items), so no other thread runs during them. On the free-threaded
 build (3.13t), each of these methods holds the deque's per-object lock (its
-critical section) and `len` is an atomic load (CPython gh-112050).
+critical section) and `len` is an atomic load (CPython gh-112050); `copy` is
+the exception, see `snapshot`.
 """
 
 from __future__ import annotations
@@ -53,11 +54,22 @@ class Grant:
 def snapshot(free: deque[Any]) -> tuple[int, int]:
     """Count `(idle resources, spare capacity)` in `free` at one instant.
 
-    Atomic: `deque.copy()` copies the whole deque in one C call (see the
-    module docstring); the counting then works on the private copy.
+    Atomic: `deque.copy()` copies the whole deque in one C call that runs no
+    Python code, so on the GIL build no other thread runs during it. On the
+    free-threaded build, 3.13 and 3.14 copy through an iterator that may see a
+    concurrent change and raise RuntimeError (CPython gh-144809, since fixed by
+    copying under the deque's lock); the copy is then retried. A retry means
+    another thread changed the free list, so this is lock-free there, and
+    wait-free where the copy is atomic.
     """
+    while True:
+        try:
+            items = free.copy()
+        except RuntimeError:
+            continue
+        break
     idle = spare = 0
-    for item in free.copy():
+    for item in items:
         if type(item) is Grant:
             spare += item.size
         else:
