@@ -1,0 +1,66 @@
+"""The performance goals of issue 6, each checked against one run's results.
+
+Every goal is a ratio between figures of the same run (see summary.ratio), so
+it means the same on a fast machine as on a slow, loaded one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .scenarios import Results
+from .summary import ratio
+
+__all__ = ["Goal", "check_goals"]
+
+RPOOL = "rpool"
+FLOOR = "deque floor"
+LOCK = "Lock + list"
+LIFO = "queue.LifoQueue"
+SQLALCHEMY = "SQLAlchemy QueuePool"
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """One goal: what is compared, the measured ratio, and the bound it must keep."""
+
+    text: str
+    measured: float
+    bound: float
+    at_most: bool
+    """True: the measured ratio must not exceed `bound`; False: not fall below it."""
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.bound if self.at_most else self.measured >= self.bound
+
+
+def check_goals(results: Results) -> list[Goal]:
+    """Every goal whose figures `results` holds."""
+    trip = results["round trip"]
+    goals = [
+        Goal("get()+release() ÷ floor round trip", ratio(trip[RPOOL], trip[FLOOR]), 8, True),
+        Goal("with ÷ floor round trip", ratio(results["with"][RPOOL], trip[FLOOR]), 12, True),
+        Goal("Lock + list round trip ÷ rpool's", ratio(trip[LOCK], trip[RPOOL]), 1, False),
+        Goal("LifoQueue round trip ÷ rpool's", ratio(trip[LIFO], trip[RPOOL]), 5, False),
+        Goal("QueuePool round trip ÷ rpool's", ratio(trip[SQLALCHEMY], trip[RPOOL]), 20, False),
+        Goal(
+            "exhausted get() ÷ floor round trip",
+            ratio(results["exhausted"][RPOOL], trip[FLOOR]),
+            4,
+            True,
+        ),
+    ]
+    eight, one = results["threads=8"], results["threads=1"]
+    stuck, free = results["stall: one stuck"], results["stall: none"]
+    goals += [
+        Goal("8 threads ÷ 1 thread (throughput)", ratio(eight[RPOOL], one[RPOOL]), 0.8, False),
+        Goal(
+            "8 threads: rpool ÷ Lock + list (throughput)",
+            ratio(eight[RPOOL], eight[LOCK]),
+            1.5,
+            False,
+        ),
+        Goal("others with a stuck thread ÷ without", ratio(stuck[RPOOL], free[RPOOL]), 0.9, False),
+    ]
+    return goals

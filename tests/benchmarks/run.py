@@ -1,0 +1,188 @@
+"""Benchmark rpool against its peers; `make bench` runs this.
+
+    python tests/benchmarks/run.py [--quick] [--json PATH] [--plot PATH]
+
+Prints a Markdown report (tables of medians, ranges and ratios, then the goals)
+to stdout and progress to stderr; writes every raw sample and the machine's
+description to a JSON file and the threads plot to a PNG, and prints both
+paths. Nothing here fails on a slow figure: a goal not met is reported.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, Python puts this directory first on sys.path, where module
+# names like `summary` or `floor` could shadow others. The repository root
+# replaces it: the modules import as the package tests.benchmarks, which is
+# also the name mypy checks them under.
+if __name__ == "__main__":
+    sys.path.pop(0)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+from tests.benchmarks.floor import DequeFloor
+from tests.benchmarks.gcp_pool import GenericConnectionPool
+from tests.benchmarks.goals import check_goals
+from tests.benchmarks.handrolled import LifoQueueSubject, LockedResetSubject, LockListSubject
+from tests.benchmarks.plot import plot_threads
+from tests.benchmarks.report import render
+from tests.benchmarks.rpool_pool import RpoolPool
+from tests.benchmarks.scenarios import UNITS, Settings, run_scenarios
+from tests.benchmarks.sqlalchemy_pool import SQLAlchemyQueuePool
+from tests.benchmarks.subject import Subject
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Every subject, the floor first; the stall scenario has no floor (a deque has
+#: no reset) and adds the Lock pool that resets inside its lock.
+SUBJECTS: tuple[type[Subject], ...] = (
+    DequeFloor,
+    RpoolPool,
+    LockListSubject,
+    LifoQueueSubject,
+    SQLAlchemyQueuePool,
+    GenericConnectionPool,
+)
+STALL_SUBJECTS: tuple[type[Subject], ...] = (
+    RpoolPool,
+    LockListSubject,
+    LockedResetSubject,
+    LifoQueueSubject,
+    SQLAlchemyQueuePool,
+    GenericConnectionPool,
+)
+
+FULL = Settings(repetitions=7, sample_ns=50_000_000, thread_ns=200_000_000, growth_size=1000)
+QUICK = Settings(repetitions=3, sample_ns=5_000_000, thread_ns=30_000_000, growth_size=200)
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def _versions() -> dict[str, str]:
+    names = ("rpool", "SQLAlchemy", "generic-connection-pool", "matplotlib")
+    return {name: metadata.version(name) for name in names}
+
+
+def _machine() -> dict[str, Any]:
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return {
+        "python": sys.version,
+        "implementation": platform.python_implementation(),
+        "gil": gil,
+        "platform": platform.platform(),
+        "cpu": _cpu(),
+        "cores": os.cpu_count(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--quick", action="store_true", help="short samples, 3 repetitions (< 1 min)"
+    )
+    parser.add_argument("--repetitions", type=int, help="samples per figure (default 7, quick 3)")
+    parser.add_argument("--json", type=Path, help="where to write the raw results")
+    parser.add_argument("--plot", type=Path, help="where to write the threads plot (PNG)")
+    args = parser.parse_args(argv)
+
+    settings = QUICK if args.quick else FULL
+    if args.repetitions is not None:
+        settings = Settings(
+            args.repetitions, settings.sample_ns, settings.thread_ns, settings.growth_size
+        )
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    json_path: Path = args.json or ROOT / ".venv" / "bench-results" / f"bench-{stamp}.json"
+    plot_path: Path = args.plot or json_path.with_suffix(".png")
+
+    load_before = os.getloadavg()
+    machine = _machine()
+    results = run_scenarios(settings, SUBJECTS, STALL_SUBJECTS)
+    load_after = os.getloadavg()
+    goals = check_goals(results)
+
+    python = f"{machine['implementation']} {platform.python_version()}"
+    print(f"## rpool benchmarks, {started:%Y-%m-%d %H:%M} UTC\n")
+    build = "GIL" if machine["gil"] else "free-threaded"
+    print(f"- Python: {python} ({build}), {machine['platform']}")
+    print(f"- Machine: {machine['cpu']}, {machine['cores']} cores")
+    print(f"- Load average (1, 5, 15 min): {load_before} before, {load_after} after")
+    print(f"- Versions: {_versions()}, rpool commit {_commit()}")
+    print(
+        f"- {settings.repetitions} repetitions; single-thread samples of about "
+        f"{settings.sample_ns / 1e6:g} ms, threaded samples of {settings.thread_ns / 1e6:g} ms; "
+        f"growth to N = {settings.growth_size}\n"
+    )
+    print(render(results, goals, settings.stall_others))
+
+    record = {
+        "started": started.isoformat(),
+        "machine": machine,
+        "load_average": {"before": load_before, "after": load_after},
+        "versions": _versions(),
+        "commit": _commit(),
+        "settings": {
+            "repetitions": settings.repetitions,
+            "sample_ns": settings.sample_ns,
+            "thread_ns": settings.thread_ns,
+            "growth_size": settings.growth_size,
+            "thread_counts": settings.thread_counts,
+            "stall_others": settings.stall_others,
+        },
+        "units": UNITS,
+        "results": results,
+        "goals": [
+            {
+                "goal": g.text,
+                "measured": g.measured,
+                "bound": g.bound,
+                "at_most": g.at_most,
+                "met": g.met,
+            }
+            for g in goals
+        ],
+    }
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    if json_path.is_relative_to(ROOT / ".venv"):
+        # As the Makefile does for everything it puts in .venv: keep it out of git.
+        (ROOT / ".venv" / ".gitignore").write_text("*\n")
+    json_path.write_text(json.dumps(record, indent=1) + "\n")
+    plot_threads(
+        results, f"rpool and peers, {python}, {machine['cores']} cores, {stamp}", plot_path
+    )
+    print(f"\nraw results: {json_path}\nplot: {plot_path}")
+
+
+if __name__ == "__main__":
+    main()
