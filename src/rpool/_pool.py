@@ -17,7 +17,7 @@ from ._freelist import Grant, snapshot
 from ._guard import PoolGuard
 from ._poolable import Factory, Poolable
 from ._scale import AutoScale, ScaleMode, Static
-from ._stats import PoolStats, Tally
+from ._stats import PoolStats, Tally, derive
 
 __all__ = ["Pool"]
 
@@ -368,22 +368,16 @@ class Pool(Generic[C, R]):
         idle, spare = snapshot(self._free)
         created = self._created.value
         returned = self._returned.value
-        reserved = self._reserved.value
-        creating = reserved - returned - created
-        in_use = created - discarded - idle
-        if self._maximum is None or self._closed:
-            capacity = idle + in_use + creating
-        else:
-            capacity = self._maximum - spare
-        return PoolStats(
-            capacity=capacity,
+        return derive(
+            discarded=discarded,
             idle=idle,
-            in_use=in_use,
-            creating=creating,
+            spare=spare,
             created=created,
             failed=self._failed.value,
-            discarded=discarded,
+            returned=returned,
+            reserved=self._reserved.value,
             misses=self._misses.value,
+            maximum=None if self._closed else self._maximum,
         )
 
     def _capacity(self) -> int:

@@ -19,6 +19,11 @@ MAX_GRANTS = 1 << 20
 
 
 def _check_int(owner: str, name: str, value: object, least: int) -> int:
+    """Return `value` if it is an int (not a bool) of at least `least`.
+
+    raises: TypeError, ValueError
+    post: __return__ >= least
+    """
     # bool is a subclass of int, but Static(count=True) is a mistake, not a count.
     if type(value) is bool or not isinstance(value, int):
         raise TypeError(f"{owner}.{name} must be an int, not {type(value).__name__}")
@@ -91,7 +96,14 @@ class AutoScale:
 
         `chunk_size`, or `capacity` itself when `chunk_size` is 0 (doubling,
         from 1 when empty), clamped so that `capacity + growth <= maximum`.
-        Precondition: `capacity >= 0` and, if bounded, `capacity < maximum`.
+        The contracts below are checked by CrossHair (docs/conformance.md).
+
+        pre: capacity >= 0
+        pre: self.maximum is None or capacity < self.maximum
+        post: __return__ >= 1
+        post: self.maximum is None or capacity + __return__ <= self.maximum
+        post: __return__ <= (self.chunk_size or max(capacity, 1))
+        post: __return__ in (self.chunk_size or max(capacity, 1), (self.maximum or 0) - capacity)
         """
         step = self.chunk_size or max(capacity, 1)
         if self.maximum is not None:
@@ -116,6 +128,14 @@ class AutoScale:
 
 
 def _count_grants(initial: int, maximum: int, chunk_size: int) -> int:
+    """How many grants `AutoScale(initial, maximum, chunk_size).grants()` yields.
+
+    pre: 0 <= initial <= maximum
+    pre: chunk_size >= 0
+    post: __return__ >= 0
+    post: (__return__ == 0) == (initial == maximum)
+    post: chunk_size == 0 or __return__ * chunk_size >= maximum - initial
+    """
     spare = maximum - initial
     if chunk_size:
         return -(-spare // chunk_size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-__all__ = ["PoolStats", "Tally"]
+__all__ = ["PoolStats", "Tally", "derive"]
 
 
 class Tally(itertools.count):  # type: ignore[type-arg]  # counts from 0 by 1
@@ -57,3 +57,44 @@ class PoolStats:
     """Resources discarded: failed reset, closed pool."""
     misses: int
     """Calls to `get()` that returned None."""
+
+
+def derive(
+    *,
+    discarded: int,
+    idle: int,
+    spare: int,
+    created: int,
+    failed: int,
+    returned: int,
+    reserved: int,
+    misses: int,
+    maximum: int | None,
+) -> PoolStats:
+    """Compute a `PoolStats` from counter readings taken in the documented order.
+
+    `maximum` is None for an unbounded or closed pool, whose capacity then
+    comes from the counters; otherwise capacity is what the grants leave.
+    The preconditions are what the reading order guarantees (see
+    `Pool.stats`); CrossHair checks that they imply the postconditions.
+
+    pre: min(discarded, idle, spare, created, failed, returned, reserved, misses) >= 0
+    pre: reserved >= returned + created
+    pre: created >= discarded + idle
+    pre: maximum is None or maximum >= spare
+    post: min(__return__.capacity, __return__.in_use, __return__.creating) >= 0
+    post: maximum is not None or __return__.capacity == reserved - returned - discarded
+    """
+    creating = reserved - returned - created
+    in_use = created - discarded - idle
+    capacity = idle + in_use + creating if maximum is None else maximum - spare
+    return PoolStats(
+        capacity=capacity,
+        idle=idle,
+        in_use=in_use,
+        creating=creating,
+        created=created,
+        failed=failed,
+        discarded=discarded,
+        misses=misses,
+    )
