@@ -1,0 +1,372 @@
+"""The executable sequential spec of `rpool.Pool`.
+
+Two layers, both named as in models/FreeList.tla:
+
+- `State` holds the model's three variables, `free`, `orphans` and `closed`,
+  and the functions below it are the model's atomic actions on them
+  (`take_free` is TakeFree, `put_idle` is PutIdle, ...). Each is pure: it
+  returns the next state. The linearizability checker (tests/lincheck) runs
+  histories against these same functions.
+- `Model` runs whole operations (`get`, `release`, `drop`, `close`, `stats`)
+  one at a time, composing the actions in the order the design prescribes and
+  asking a `Script` (tests/resources.py) what each user callback does. It keeps
+  its own ground truth (which resources are alive, held, orphaned) and reports
+  the statistics a correct pool must report. The stateful test
+  (test_stateful.py) drives a real pool and this model side by side.
+
+Resources are named by their creation number (0, 1, ...), which is also the
+`id` of the test resource `Res`. Spare capacity is a `Grant`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from rpool import AutoScale, PoolClosedError, PoolStats, ScaleMode, Static
+from tests.resources import Boom, Script
+
+__all__ = [
+    "Grant",
+    "Item",
+    "Model",
+    "State",
+    "drain_free",
+    "growths",
+    "orphan",
+    "put_idle",
+    "return_grant",
+    "set_closed",
+    "spare",
+    "take_free",
+    "take_orphan",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Spare capacity for `size` resources."""
+
+    size: int
+
+
+Item = int | Grant
+"""What `free` holds: a resource (its number) or a grant."""
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The model's variables. `free[-1]` is the right end of the deque."""
+
+    free: tuple[Item, ...] = ()
+    orphans: tuple[int, ...] = ()
+    closed: bool = False
+
+
+# --- actions: one atomic step of the implementation each -------------------
+
+
+def take_free(state: State) -> tuple[State, Item | None]:
+    """TakeFree: pop the right end of `free` (None if it is empty)."""
+    if not state.free:
+        return state, None
+    return replace(state, free=state.free[:-1]), state.free[-1]
+
+
+def put_idle(state: State, resource: int) -> State:
+    """PutIdle: a resource becomes idle at the right end."""
+    return replace(state, free=(*state.free, resource))
+
+
+def return_grant(state: State, units: int) -> State:
+    """ReturnGrant: capacity becomes spare at the left end; a closed pool keeps none."""
+    if state.closed:
+        return state
+    return replace(state, free=(Grant(units), *state.free))
+
+
+def drain_free(state: State) -> tuple[State, Item | None]:
+    """DrainFree: close() or a late release empties `free`, one pop at a time."""
+    return take_free(state)
+
+
+def set_closed(state: State) -> State:
+    """SetClosed: the linearization point of close()."""
+    return replace(state, closed=True)
+
+
+def orphan(state: State, resource: int) -> State:
+    """Orphan: a garbage-collected guard hands its resource over."""
+    return replace(state, orphans=(*state.orphans, resource))
+
+
+def take_orphan(state: State) -> tuple[State, int | None]:
+    """TakeOrphan: pop the most recent orphan (None if there is none)."""
+    if not state.orphans:
+        return state, None
+    return replace(state, orphans=state.orphans[:-1]), state.orphans[-1]
+
+
+def spare(state: State) -> int:
+    """Units of spare capacity in `free`."""
+    return sum(item.size for item in state.free if isinstance(item, Grant))
+
+
+def growths(mode: AutoScale, capacity: int) -> list[int]:
+    """The sizes of the successive growths from `capacity` up to the maximum.
+
+    Written from the documented rule (chunk_size, or doubling from 1, clamped
+    to the maximum), not from `AutoScale.grants`, so the two can disagree.
+    """
+    sizes = []
+    while mode.maximum is not None and capacity < mode.maximum:
+        step = min(mode.chunk_size or max(capacity, 1), mode.maximum - capacity)
+        sizes.append(step)
+        capacity += step
+    return sizes
+
+
+# --- whole operations, one at a time ------------------------------------------
+
+
+@dataclass
+class Model:
+    """A pool run sequentially: the result of each operation from a state.
+
+    Each method mirrors one public operation and raises what the pool must
+    raise, with the same exception types. `warned` collects the warning
+    categories the pool must emit during the operation.
+    """
+
+    mode: ScaleMode
+    script: Script
+    """The model's own copy of the callback plans (its records stay unused)."""
+    state: State = State()
+    alive: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
+    created: int = 0
+    failed: int = 0
+    discarded: int = 0
+    misses: int = 0
+    warned: list[type[Warning]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mode, Static):
+            made = [self._create() for _ in range(self.mode.count)]
+        else:
+            grants = growths(self.mode, self.mode.initial)
+            self.state = State(free=tuple(Grant(size) for size in reversed(grants)))
+            made = [self._create() for _ in range(self.mode.initial)]
+        for resource in made:
+            self.state = put_idle(self.state, resource)
+
+    @property
+    def maximum(self) -> int | None:
+        return self.mode.count if isinstance(self.mode, Static) else self.mode.maximum
+
+    # get() ---------------------------------------------------------------
+
+    def get(self) -> int | None:
+        """A resource number, or None; may raise PoolClosedError or Boom."""
+        item = self._take()
+        for retry in (False, True):
+            if self.state.closed:  # CheckClosed
+                if item is not None:
+                    self._abandon(item)
+                raise PoolClosedError("get() on a closed pool")
+            # With nothing to take, adopt one orphan and take once more.
+            if item is not None or retry or not self._adopt_orphan():
+                break
+            item = self._take()
+        if item is None:
+            if self.maximum is None:
+                assert isinstance(self.mode, AutoScale)
+                capacity = len(self.alive)
+                return self._grow(self.mode.chunk_size or max(capacity, 1))
+            self.misses += 1
+            return None
+        if isinstance(item, Grant):
+            return self._grow(item.size)
+        self.held.add(item)
+        return item
+
+    def _take(self) -> Item | None:
+        self.state, item = take_free(self.state)
+        return item
+
+    def _grow(self, units: int) -> int:
+        for made in range(units - 1):
+            try:
+                resource = self._create()
+            except BaseException:
+                self._cancel(units - made)
+                raise
+            self._put_idle(resource)
+        try:
+            resource = self._create()
+        except BaseException:
+            self._cancel(1)
+            raise
+        self.held.add(resource)
+        return resource
+
+    # release(), drop() ---------------------------------------------------
+
+    def release(self, resource: int) -> None:
+        """Claim, Reset, then PutIdle or Discard (and Replace); adopt one orphan.
+
+        Only for a guard still holding `resource`: releasing a released guard
+        does nothing at all (its Claim finds the box empty).
+        """
+        self.held.remove(resource)
+        self._give_back(resource, adopt=True)
+
+    def drop(self, resource: int) -> None:
+        """Orphan: the guard of `resource` was garbage-collected unreleased."""
+        self.held.remove(resource)
+        self.state = orphan(self.state, resource)
+        self.warned.append(ResourceWarning)
+
+    def _give_back(self, resource: int, adopt: bool) -> None:
+        outcome = Script._next(self.script.reset_plan)  # Reset
+        if outcome == "raise":
+            self._retire(resource)
+            raise Boom("reset")
+        if outcome == "ok":
+            self._put_idle(resource)
+        else:
+            self._retire(resource)
+            if outcome == "none":
+                raise TypeError("reset() returned None")
+        if adopt:
+            self._adopt_orphan()
+
+    def _adopt_orphan(self) -> bool:
+        self.state, resource = take_orphan(self.state)
+        if resource is None:
+            return False
+        try:
+            if self.state.closed:
+                self._abandon(resource)
+            else:
+                self._give_back(resource, adopt=False)
+        except Exception:
+            self.warned.append(RuntimeWarning)
+        return True
+
+    def _retire(self, resource: int) -> None:
+        """Discard, then Replace (Static, open pool) or ReturnGrant."""
+        try:
+            self._discard(resource)
+        finally:
+            if isinstance(self.mode, Static) and not self.state.closed:
+                try:
+                    replacement = self._create()
+                except BaseException:
+                    self._cancel(1)
+                    raise
+                self._put_idle(replacement)
+            else:
+                self._return_capacity(1)
+
+    # close() -------------------------------------------------------------
+
+    def close(self) -> None:
+        """SetClosed, DrainFree until empty, then discard every orphan."""
+        self.state = set_closed(self.state)
+        errors = self._drain()
+        while True:
+            self.state, resource = take_orphan(self.state)
+            if resource is None:
+                break
+            try:
+                self._abandon(resource)
+            except Exception as error:
+                errors.append(error)
+        _raise_all(errors)
+
+    def _drain(self) -> list[Exception]:
+        errors: list[Exception] = []
+        while True:
+            self.state, item = drain_free(self.state)
+            if item is None:
+                return errors
+            try:
+                self._abandon(item)
+            except Exception as error:
+                errors.append(error)
+
+    # shared steps ----------------------------------------------------------
+
+    def _create(self) -> int:
+        """Create: the user's new()."""
+        if Script._next(self.script.new_plan) == "raise":
+            self.failed += 1
+            raise Boom("new")
+        resource = self.created
+        self.created += 1
+        self.alive.add(resource)
+        return resource
+
+    def _put_idle(self, resource: int) -> None:
+        self.state = put_idle(self.state, resource)
+        if self.state.closed:  # CheckClosed: nothing stays idle in a closed pool
+            _raise_all(self._drain())
+
+    def _discard(self, resource: int) -> None:
+        """Discard: counted, then the resource's close()."""
+        self.discarded += 1
+        self.alive.remove(resource)
+        if Script._next(self.script.close_plan) == "raise":
+            raise Boom("close")
+
+    def _abandon(self, item: Item) -> None:
+        if not isinstance(item, Grant):
+            self._discard(item)
+
+    def _cancel(self, units: int) -> None:
+        self._return_capacity(units)
+
+    def _return_capacity(self, units: int) -> None:
+        if self.maximum is not None:
+            self.state = return_grant(self.state, units)
+
+    # observation -----------------------------------------------------------
+
+    def idle(self) -> list[int]:
+        """The idle resources, oldest first."""
+        return [item for item in self.state.free if not isinstance(item, Grant)]
+
+    def stats(self) -> PoolStats:
+        """What `Pool.stats()` must report between operations."""
+        idle = len(self.idle())
+        return PoolStats(
+            capacity=len(self.alive),
+            idle=idle,
+            in_use=len(self.alive) - idle,
+            creating=0,
+            created=self.created,
+            failed=self.failed,
+            discarded=self.discarded,
+            misses=self.misses,
+        )
+
+    def check(self) -> None:
+        """The spec's own invariants, true after every operation."""
+        idle = set(self.idle())
+        orphans = set(self.state.orphans)
+        # Every live resource is in exactly one place.
+        assert len(idle) + len(self.held) + len(orphans) == len(self.alive)
+        assert idle | self.held | orphans == self.alive
+        # Grants, then resources.
+        kinds = [isinstance(item, Grant) for item in self.state.free]
+        assert kinds == sorted(kinds, reverse=True)
+        if self.state.closed:
+            assert not self.state.free
+        elif self.maximum is not None:
+            # Capacity is conserved: it is alive or spare, never both, never lost.
+            assert len(self.alive) + spare(self.state) == self.maximum
+
+
+def _raise_all(errors: list[Exception]) -> None:
+    if errors:
+        raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)
