@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .goals import FLOOR, RPOOL, Goal
 from .scenarios import Results
-from .summary import ratio, summarize
+from .summary import difference, ratio, summarize
 
 __all__ = ["render"]
 
@@ -64,6 +64,32 @@ def _per_op(results: Results, key: str) -> list[str]:
         )
     header = ["subject", "median", "min – max", "÷ floor", "÷ rpool"]
     return [f"### {_TITLES[key]}", "", *_table(header, rows)]
+
+
+def _breakdown(results: Results) -> list[str]:
+    rungs = results["breakdown"]
+    names = list(rungs)
+    floor = rungs[names[1]]
+    rows = []
+    for previous, name in zip([None, *names], names, strict=False):
+        s = summarize(rungs[name])
+        step = "" if previous is None else _time(difference(rungs[name], rungs[previous]))
+        rows.append(
+            [
+                name,
+                _time(s.median),
+                f"{_time(s.low)} – {_time(s.high)}",
+                _times(ratio(rungs[name], floor)),
+                step,
+            ]
+        )
+    return [
+        "### Where the time of a round trip goes (tests/benchmarks/breakdown.py)",
+        "",
+        "Each rung adds one thing to the one above; the last is rpool itself.",
+        "",
+        *_table(["rung", "median", "min – max", "÷ floor", "added"], rows),
+    ]
 
 
 def _threads(results: Results) -> list[str]:
@@ -139,6 +165,7 @@ def render(results: Results, goals: Sequence[Goal], stall_others: int) -> str:
     lines: list[str] = []
     for key in _TITLES:
         lines += _per_op(results, key)
+    lines += _breakdown(results)
     lines += _threads(results)
     lines += _stall(results, stall_others)
     lines += _goals(goals)

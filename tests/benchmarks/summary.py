@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Summary", "ratio", "summarize"]
+__all__ = ["Summary", "difference", "ratio", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +29,8 @@ def ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
     so each quotient is free of the drift between repetitions.
     """
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
+def difference(minuends: Sequence[float], subtrahends: Sequence[float]) -> float:
+    """The median over repetitions of `minuends[i] - subtrahends[i]` (see `ratio`)."""
+    return statistics.median(a - b for a, b in zip(minuends, subtrahends, strict=True))
