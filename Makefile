@@ -96,8 +96,8 @@ venvs: $(DEV_STAMPS) ## Create .venv/py3.11, py3.12, py3.13
 
 # --- targets ----------------------------------------------------------------
 
-demo: $(VENV)/py3.11/.stamp ## Run the demo (python -m rpool.demo) on 3.11
-	$(PY) -m rpool.demo
+demo: $(VENV)/py3.11/.stamp ## Run the demo (docs/demo.py): threads sharing sqlite3 connections
+	$(PY) docs/demo.py
 
 lint: $(VENV)/py3.11/.stamp ## ruff check and ruff format --check over src and tests
 	$(PY) -m ruff check src tests
