@@ -107,16 +107,16 @@ def _growth(settings: Settings, results: Results, kinds: Sequence[type[Subject]]
 def _chunks(subjects: Sequence[Subject]) -> dict[str, int]:
     """Round trips per `round_trips` call in threaded loops: about `_CHUNK_NS` each.
 
-    The cost per round trip is the least of five estimates: an estimate taken
-    while another process had the core is too high, and would make the chunks
-    so short that reading the clock between them would dominate.
+    The cost per round trip is the least of five estimates, each over about
+    a hundred chunks' worth of round trips: an estimate that a cold start or
+    another process inflated would make the chunks so short that calling
+    `round_trips` and reading the clock between them would dominate.
     """
-    return {
-        s.name: max(
-            1, int(_CHUNK_NS / min(calibrate(s.round_trips, _CHUNK_NS)[1] for _ in range(5)))
-        )
+    estimates = {
+        s.name: min(calibrate(s.round_trips, 100 * _CHUNK_NS)[1] for _ in range(5))
         for s in subjects
     }
+    return {name: max(1, int(_CHUNK_NS / cost)) for name, cost in estimates.items()}
 
 
 def _threads(settings: Settings, results: Results, kinds: Sequence[type[Subject]]) -> None:
