@@ -1,0 +1,138 @@
+"""A `Pool` whose every shared-state access is a scheduling point, named by model action.
+
+The pool's shared state lives in containers whose types are class attributes
+of `Pool` (`_deque_type`, `_tally_type`), read only by the constructor, and
+in the `_closed` slot. `ScheduledPool` substitutes subclasses of the
+containers whose methods call `point()` first, and turns `_closed` into a
+property that does the same, so the production classes carry no test code
+and pay nothing for it (docs/testing.md has the measurement).
+
+Each point is named by the model action (models/FreeList.tla) of the step it
+stands in front of, and by the operation itself (`free.pop`, ...):
+
+| operation | action |
+|---|---|
+| `free.__len__`, `free.pop()`, `free[-1]` in get | TakeFree |
+| `free.pop()` in `_drain` | DrainFree |
+| `free.append()`, `free.extend()` | PutIdle |
+| `free.appendleft()` | ReturnGrant |
+| `free.copy()` | (none: the stats snapshot reads, changes nothing) |
+| `orphans.append()` | Orphan |
+| `orphans.__len__`, `orphans.pop()` | TakeOrphan |
+| read of `_closed` | CheckClosed |
+| write of `_closed` | SetClosed |
+| `next(counter)`, `counter.value` | (none: counters are not model variables) |
+
+The user callbacks (Create, Reset, Discard) are points in tests/probe.py, and
+Claim is a point the test harness places just before `guard.release()`, whose
+first step is the claim. Points in threads no scheduler runs do nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from typing import Any, SupportsIndex, TypeVar
+
+from rpool import Pool, ScaleMode
+from rpool._poolable import Factory, Poolable
+from rpool._stats import Tally
+
+from .scheduler import point
+
+__all__ = ["ScheduledDeque", "ScheduledPool", "ScheduledTally"]
+
+C = TypeVar("C")
+R = TypeVar("R", bound=Poolable[Any])
+
+# The member descriptor of Pool's `_closed` slot, which the property below
+# reads and writes once it has stopped at its point.
+_CLOSED: Any = Pool.__dict__["_closed"]
+
+
+def _caller() -> str:
+    # Frames: 0 here, 1 the instrumented method, 2 the pool's method calling it.
+    return sys._getframe(2).f_code.co_name
+
+
+class ScheduledDeque(deque[Any]):
+    """A deque that stops at a scheduling point before each operation the pool uses."""
+
+    role = "free"
+    """"free" or "orphans": which of the pool's deques this is."""
+
+    def __len__(self) -> int:
+        point("TakeFree" if self.role == "free" else "TakeOrphan", f"{self.role}.len")
+        return super().__len__()
+
+    # deque narrows Sequence's signatures of these two the same way (typeshed).
+    def __getitem__(self, index: SupportsIndex, /) -> Any:  # type: ignore[override]
+        point("TakeFree", f"{self.role}.getitem")
+        return super().__getitem__(index)
+
+    def pop(self) -> Any:  # type: ignore[override]
+        if self.role == "orphans":
+            action = "TakeOrphan"
+        else:
+            action = "DrainFree" if _caller() == "_drain" else "TakeFree"
+        point(action, f"{self.role}.pop")
+        return super().pop()
+
+    def append(self, item: Any, /) -> None:
+        point("PutIdle" if self.role == "free" else "Orphan", f"{self.role}.append")
+        super().append(item)
+
+    def appendleft(self, item: Any, /) -> None:
+        point("ReturnGrant", f"{self.role}.appendleft")
+        super().appendleft(item)
+
+    def extend(self, items: Any, /) -> None:
+        point("PutIdle", f"{self.role}.extend")
+        super().extend(items)
+
+    def copy(self) -> ScheduledDeque:
+        point(None, f"{self.role}.copy")
+        # deque.copy() of a subclass would call len() through this class; the
+        # copy is one step, so it is made without further points.
+        return ScheduledDeque(super().__iter__())
+
+
+class ScheduledTally(Tally):
+    """A counter that stops at a scheduling point before each increment and read."""
+
+    name = "counter"
+
+    def __next__(self) -> int:
+        point(None, f"{self.name}.next")
+        return int(super().__next__())
+
+    @property
+    def value(self) -> int:
+        point(None, f"{self.name}.value")
+        text = Tally.__repr__(self)
+        return int(text[text.index("(") + 1 : -1])
+
+
+# Pool is @final for users; this test seam is its only subclass, and exists so
+# that the reads and writes of the `_closed` slot become scheduling points.
+class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
+    """A `Pool` whose shared-state steps are scheduling points; otherwise the same."""
+
+    _deque_type = ScheduledDeque
+    _tally_type = ScheduledTally
+
+    def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None:
+        super().__init__(resource, mode, context)
+        self._orphans.role = "orphans"  # type: ignore[attr-defined]
+        for name in ("created", "failed", "discarded", "misses", "reserved", "returned"):
+            getattr(self, f"_{name}").name = name
+
+    @property
+    def _closed(self) -> bool:
+        point("CheckClosed", "closed.read")
+        return bool(_CLOSED.__get__(self))
+
+    @_closed.setter
+    def _closed(self, value: bool) -> None:
+        point("SetClosed", "closed.write")
+        _CLOSED.__set__(self, value)

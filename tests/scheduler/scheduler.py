@@ -1,0 +1,209 @@
+"""Run real threads one at a time, switching only at scheduling points.
+
+A *scheduling point* is a call to `point(action, op)` placed just before an
+atomic step of the code under test (tests/scheduler/instrument.py puts one in
+front of every deque, counter and `_closed` access of a pool, tests/probe.py
+one at the start of every user callback). A thread run by a `Scheduler` stops
+at each point and waits; the scheduler's `Chooser` picks which waiting thread
+goes next; that thread performs its atomic step and runs on until its next
+point. So exactly one thread runs at a time, every interleaving of atomic
+steps can be produced, and the choices made (the *schedule*) replay the run
+exactly. Threads not run by a scheduler pass through points without stopping.
+
+A *step* is what a thread does between being resumed and stopping again:
+first the atomic operation the point stood in front of, which names it.
+After each step the scheduler calls `after_step` with the thread stopped, so
+the state then is the state "after the step" (used to check invariants at
+every point, and to log traces). A thread that does not reach its next point
+within `timeout` seconds is blocked in something the scheduler does not
+control, such as a lock: the run ends and says so (`Run.blocked`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = ["Chooser", "Run", "Scheduler", "Step", "point"]
+
+_local = threading.local()
+
+
+def point(action: str | None, op: str) -> None:
+    """A scheduling point in front of the atomic step `op` (model action `action`).
+
+    In a thread run by a `Scheduler`, wait here until the scheduler picks this
+    thread; elsewhere, return at once.
+    """
+    worker: _Worker | None = getattr(_local, "worker", None)
+    if worker is not None:
+        worker.pause(action, op)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Thread `thread` performed `op` (model action `action`) and ran on to its next point."""
+
+    index: int
+    thread: int
+    action: str | None
+    op: str
+
+
+class Chooser(Protocol):
+    """Picks the next thread to run: one of `runnable` (sorted thread numbers)."""
+
+    def choose(self, runnable: Sequence[int], current: int | None) -> int:
+        """`current` is the thread that ran the last step (None before the first)."""
+        ...
+
+
+@dataclass
+class Run:
+    """What happened in one scheduled run."""
+
+    schedule: list[int] = field(default_factory=list)
+    """The thread picked at each decision; replays the run (see ReplayChooser)."""
+    steps: list[Step] = field(default_factory=list)
+    errors: dict[int, BaseException] = field(default_factory=dict)
+    """What each thread's program raised, by thread."""
+    finished: set[int] = field(default_factory=set)
+    stopped: set[int] = field(default_factory=set)
+    """Threads the run stopped for good (see `Scheduler.stop`)."""
+    blocked: int | None = None
+    """The thread that did not reach its next point in time, if any."""
+    failure: BaseException | None = None
+    """What `after_step` raised, if it did; the run ended there."""
+
+    def describe(self) -> str:
+        """The schedule and the steps, for a failure message."""
+        lines = [f"schedule: {','.join(map(str, self.schedule))}"]
+        lines += [f"  {s.index:4d}  T{s.thread}  {s.action or '-':12s} {s.op}" for s in self.steps]
+        if self.blocked is not None:
+            lines.append(f"  T{self.blocked} blocked: it did not reach its next scheduling point")
+        return "\n".join(lines)
+
+
+class _Worker:
+    def __init__(self, scheduler: Scheduler, index: int, program: Callable[[], object]) -> None:
+        self.scheduler = scheduler
+        self.index = index
+        self.program = program
+        self.go = threading.Semaphore(0)
+        self.action: str | None = "Start"
+        self.op = "start"
+        self.steps = 0
+        self.thread = threading.Thread(target=self.main, name=f"scheduled-{index}", daemon=True)
+
+    def main(self) -> None:
+        _local.worker = self
+        self.pause("Start", "start")
+        try:
+            self.program()
+        except BaseException as error:
+            self.scheduler._run.errors[self.index] = error
+        finally:
+            _local.worker = None
+            self.scheduler._run.finished.add(self.index)
+            self.scheduler._yielded.release()
+
+    def pause(self, action: str | None, op: str) -> None:
+        if self.scheduler._free:
+            return
+        self.action, self.op = action, op
+        self.scheduler._yielded.release()
+        self.go.acquire()
+
+
+class Scheduler:
+    """Runs a list of programs on real threads, one atomic step at a time.
+
+    `chooser` picks each step's thread. `after_step(step)` runs in the
+    scheduler's thread after every step, all other threads stopped; what it
+    raises ends the run (`Run.failure`). `stop(thread, steps)` is asked before
+    each step: if it says True, that thread never runs again in this run (its
+    operation stays pending), which is how a thread stopped forever at any
+    point is simulated.
+    """
+
+    def __init__(
+        self,
+        chooser: Chooser,
+        *,
+        after_step: Callable[[Step], None] | None = None,
+        stop: Callable[[int, int], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.chooser = chooser
+        self.after_step = after_step
+        self.stop = stop
+        self.timeout = timeout
+        self._yielded = threading.Semaphore(0)
+        self._free = False
+        self._run = Run()
+
+    def run(self, programs: Sequence[Callable[[], object]]) -> Run:
+        """Run `programs` to the end (or until stopped, blocked or failed)."""
+        with self.running(programs) as run:
+            return run
+
+    @contextlib.contextmanager
+    def running(self, programs: Sequence[Callable[[], object]]) -> Iterator[Run]:
+        """Like `run`, but stopped threads stay stopped inside the `with` block.
+
+        On leaving it, every thread still waiting is let go to run freely to
+        its end (points no longer stop anyone), and all are joined.
+        """
+        run = self._run = Run()
+        self._free = False
+        workers = [_Worker(self, i, program) for i, program in enumerate(programs)]
+        try:
+            for worker in workers:
+                worker.thread.start()
+                if not self._yielded.acquire(timeout=self.timeout):
+                    raise RuntimeError(f"thread {worker.index} did not start")
+            self._schedule(workers, run)
+            yield run
+        finally:
+            self._free = True
+            for worker in workers:
+                worker.go.release()
+            for worker in workers:
+                worker.thread.join(self.timeout)
+
+    def _schedule(self, workers: list[_Worker], run: Run) -> None:
+        current: int | None = None
+        while True:
+            for worker in workers:
+                if (
+                    worker.index not in run.finished
+                    and worker.index not in run.stopped
+                    and self.stop is not None
+                    and self.stop(worker.index, worker.steps)
+                ):
+                    run.stopped.add(worker.index)
+            runnable = [w.index for w in workers if w.index not in run.finished | run.stopped]
+            if not runnable:
+                return
+            chosen = self.chooser.choose(runnable, current)
+            if chosen not in runnable:
+                raise ValueError(f"the chooser picked {chosen}, not one of {runnable}")
+            worker = workers[chosen]
+            step = Step(len(run.steps), chosen, worker.action, worker.op)
+            run.schedule.append(chosen)
+            worker.steps += 1
+            worker.go.release()
+            if not self._yielded.acquire(timeout=self.timeout):
+                run.blocked = chosen
+                return
+            run.steps.append(step)
+            current = chosen
+            if self.after_step is not None:
+                try:
+                    self.after_step(step)
+                except BaseException as failure:
+                    run.failure = failure
+                    return
