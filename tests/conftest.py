@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # Thread start-up and scheduled runs make single examples slow now and then;
 # a deadline would turn that into flaky failures, so none is set.
@@ -25,5 +25,15 @@ settings.register_profile(
     parent=settings.get_profile("default"),
     max_examples=2000,
     stateful_step_count=100,
+)
+# tests/mutants/run.py: the same examples on every run (so a kill table is
+# reproducible) and no shrinking (a kill only needs the first failure).
+settings.register_profile(
+    "mutants",
+    parent=settings.get_profile("default"),
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    print_blob=False,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

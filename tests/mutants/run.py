@@ -1,0 +1,161 @@
+"""Run every planted bug (tests/mutants/catalog.py) against each layer of the verification suite.
+
+Usage: python tests/mutants/run.py [MUTANT ...]   (from the repository root; `make mutants`)
+
+For each mutant, src/rpool is copied to a temporary directory, the mutant's
+edits are applied to the copy (src/ itself is never touched), and each layer
+of the suite runs in its own pytest process with the copy first on
+PYTHONPATH and the `mutants` Hypothesis profile (derandomized, no shrinking:
+the same examples every time, and a kill is reported as soon as it happens).
+The unmutated copy runs first through every layer: a layer that fails
+without any mutant proves nothing.
+
+Prints the kill table: for each mutant and layer, "killed" (with the first
+failing test) or "survived". Exits 1 if any mutant survives every
+deterministic layer (the real-thread layer is shown but not relied on: its
+interleavings are the interpreter's), 2 if the baseline fails or a mutant's
+edits no longer apply.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.mutants.catalog import MUTANTS, Mutant  # noqa: E402
+
+LAYERS: dict[str, list[str]] = {
+    "stateful": ["tests/test_stateful.py"],
+    "scheduled": ["tests/test_parallel.py", "-k", "not threaded"],
+    "lock-free": ["tests/test_lockfree.py"],
+    "threads": ["tests/test_parallel.py", "-k", "threaded"],
+}
+DETERMINISTIC = ("stateful", "scheduled", "lock-free")
+
+
+@dataclass(frozen=True)
+class Result:
+    mutant: str
+    layer: str
+    status: str  # "killed", "survived" or "error"
+    detail: str
+    seconds: float
+
+
+def prepare(mutant: Mutant | None, base: Path) -> Path:
+    """A copy of src/ with `mutant` applied; raises ValueError if an edit does not apply."""
+    target = base / (mutant.name if mutant else "baseline")
+    shutil.copytree(ROOT / "src" / "rpool", target / "rpool")
+    if mutant is not None:
+        path = target / "rpool" / mutant.file
+        text = path.read_text()
+        for old, new in mutant.edits:
+            if text.count(old) != 1:
+                raise ValueError(
+                    f"mutant {mutant.name}: {old!r} occurs {text.count(old)} times in {mutant.file}"
+                )
+            text = text.replace(old, new)
+        path.write_text(text)
+    return target
+
+
+def environment(copy: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(copy), str(ROOT)])
+    env["HYPOTHESIS_PROFILE"] = "mutants"
+    return env
+
+
+def imported_from(copy: Path) -> Path:
+    out = subprocess.run(
+        [sys.executable, "-c", "import rpool; print(rpool.__file__)"],
+        env=environment(copy),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip()).resolve()
+
+
+def run_layer(name: str, layer: str, copy: Path) -> Result:
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "-q", "-rf"]
+    command += ["--no-header", *LAYERS[layer]]
+    began = time.perf_counter()
+    out = subprocess.run(command, env=environment(copy), cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    failed = [line for line in out.stdout.splitlines() if line.startswith("FAILED ")]
+    if out.returncode == 0:
+        return Result(name, layer, "survived", "", seconds)
+    if out.returncode == 1 and failed:
+        test = failed[0].removeprefix("FAILED ").split(" - ")[0]
+        return Result(name, layer, "killed", test, seconds)
+    tail = "\n".join((out.stdout + out.stderr).splitlines()[-15:])
+    return Result(name, layer, "error", f"pytest exited {out.returncode}:\n{tail}", seconds)
+
+
+def main(selected: list[str]) -> int:
+    mutants = [m for m in MUTANTS if not selected or m.name in selected]
+    with tempfile.TemporaryDirectory(prefix="rpool-mutants-") as tmp:
+        base = Path(tmp)
+        copies: dict[str, Path] = {"baseline": prepare(None, base)}
+        try:
+            for mutant in mutants:
+                copies[mutant.name] = prepare(mutant, base)
+        except ValueError as stale:
+            print(f"error: {stale}", file=sys.stderr)
+            return 2
+        for name, copy in copies.items():
+            if not imported_from(copy).is_relative_to(copy):
+                print(f"error: {name}: rpool is not imported from {copy}", file=sys.stderr)
+                return 2
+        jobs = [(name, layer) for name in copies for layer in LAYERS]
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            results = list(pool.map(lambda job: run_layer(job[0], job[1], copies[job[0]]), jobs))
+        elapsed = time.perf_counter() - began
+    by = {(r.mutant, r.layer): r for r in results}
+
+    baseline_bad = [r for r in results if r.mutant == "baseline" and r.status != "survived"]
+    for r in baseline_bad:
+        print(f"error: the {r.layer} layer fails without any mutant: {r.detail}", file=sys.stderr)
+    errors = [r for r in results if r.status == "error" and r.mutant != "baseline"]
+    for r in errors:
+        print(f"error: {r.mutant} / {r.layer}: {r.detail}", file=sys.stderr)
+
+    width = max(len(m.name) for m in mutants)
+    print(f"{'mutant':{width}}  " + "  ".join(f"{layer:10}" for layer in LAYERS) + "  breaks")
+    survivors = []
+    for mutant in mutants:
+        cells = [by[(mutant.name, layer)].status for layer in LAYERS]
+        print(
+            f"{mutant.name:{width}}  " + "  ".join(f"{c:10}" for c in cells) + f"  {mutant.breaks}"
+        )
+        if not any(by[(mutant.name, layer)].status == "killed" for layer in DETERMINISTIC):
+            survivors.append(mutant.name)
+    print("\nfirst failing test per kill:")
+    for r in results:
+        if r.status == "killed":
+            print(f"  {r.mutant:{width}}  {r.layer:10}  {r.detail}  ({r.seconds:.1f} s)")
+    print(f"\n{len(mutants)} mutants, {len(jobs)} pytest runs, {elapsed:.0f} s")
+    if baseline_bad or errors:
+        return 2
+    if survivors:
+        print(f"SURVIVED: {', '.join(survivors)}", file=sys.stderr)
+        return 1
+    print("every mutant was killed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
