@@ -1,0 +1,237 @@
+"""Scheduled clients and a collector thread driving one pool, and what the model sees of it.
+
+Thread 0 is the model's garbage collector (`Collector`): it drops guards,
+whose finalizer hands the resource over as an orphan (Model: Orphan).
+Threads 1..N are the model's `Clients`: each makes calls (get, release,
+close) one at a time, each call preceded by a scheduling point "Idle" (the
+model's Idle step, which picks the call), and each release by a point
+"Claim" in front of `guard.release()`, whose first step is the claim.
+
+A `Director` decides everything the model leaves open: which call, which
+guard, which guard the collector drops, and how each user callback ends.
+`RandomDirector` decides by a seeded generator; tests/conformance/drive.py
+decides by following a path of the model's state graph.
+
+`Harness.observe()` reads the model's observed variables off the live pool:
+`free`, `orphans`, `closed` and `held` (the resources in each client's
+guards). Grants are negative, as in the model.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from rpool import PoolClosedError, PoolGuard, ScaleMode
+from rpool._freelist import Grant
+from tests.resources import Boom
+from tests.scheduler import Step, point
+from tests.scheduler.instrument import ScheduledPool
+
+from .resource import Context, Unit
+
+__all__ = ["Call", "Director", "Harness", "Observed", "RandomDirector"]
+
+CallKind = Literal["get", "release", "close"]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call a client makes: `kind`, and for a release the resource given back."""
+
+    kind: CallKind
+    number: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """The model variables the code shows, in the model's encoding."""
+
+    free: tuple[int, ...]
+    orphans: tuple[int, ...]
+    closed: bool
+    held: tuple[tuple[int, ...], ...]
+    """The resources in client 1's guards, client 2's, ..., each sorted."""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "free": list(self.free),
+            "orphans": list(self.orphans),
+            "closed": self.closed,
+            "held": [list(numbers) for numbers in self.held],
+        }
+
+
+class Director(Protocol):
+    """Decides, for a harness, what the model leaves open."""
+
+    def more(self, process: int) -> bool:
+        """Whether `process` (0: the collector) goes on to another call or drop."""
+        ...
+
+    def call(self, process: int, harness: Harness) -> Call:
+        """The next call of client `process`."""
+        ...
+
+    def victim(self, harness: Harness) -> tuple[int, int] | None:
+        """The (client, resource) whose guard the collector drops, if any."""
+        ...
+
+    def outcome(self, process: int, callback: str) -> str:
+        """How `callback` ("new", "reset", "close") ends in `process`: "ok", "false", "raise"."""
+        ...
+
+
+class Harness:
+    """A `ScheduledPool` of `Unit`s with `clients` client threads and a collector."""
+
+    def __init__(self, mode: ScaleMode, clients: int, director: Director) -> None:
+        self.director = director
+        self.context = Context()
+        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(Unit, mode, self.context)
+        self.clients = clients
+        # guards[p]: client p's guards, index 0 unused. A guard is referenced
+        # from here only, so deleting it here runs its finalizer at once.
+        self.guards: list[list[PoolGuard[Unit]]] = [[] for _ in range(clients + 1)]
+        self.releasing: list[PoolGuard[Unit] | None] = [None] * (clients + 1)
+        # (client, resource) between the finalizer's box.pop() and its append.
+        self.dropping: tuple[int, int] | None = None
+        self.calls: list[CallKind | None] = [None] * (clients + 1)
+        self.raised: list[BaseException] = []
+
+    def programs(self) -> list[Callable[[], None]]:
+        """The collector's program, then each client's, for `Scheduler.run`."""
+        return [self._collect, *(self._client(p) for p in range(1, self.clients + 1))]
+
+    def holding(self, process: int) -> list[int]:
+        """The resources in client `process`'s guards, not counting one being released."""
+        return [g.resource.number for g in self.guards[process] if not g.released]
+
+    def settle(self, step: Step) -> None:
+        """Bookkeeping after `step`, before observing: number a unit at its Create step."""
+        if step.op == "created.next":
+            self.context.created(step.thread)
+
+    def observe(self) -> Observed:
+        free = tuple(-item.size if type(item) is Grant else item.number for item in self.pool._free)
+        orphans = tuple(unit.number for unit in self.pool._orphans)
+        held = []
+        for p in range(1, self.clients + 1):
+            numbers = set(self.holding(p))
+            releasing = self.releasing[p]
+            if releasing is not None and not releasing.released:
+                numbers.add(releasing.resource.number)
+            if self.dropping is not None and self.dropping[0] == p:
+                numbers.add(self.dropping[1])
+            held.append(tuple(sorted(numbers)))
+        return Observed(free, orphans, self.pool.closed, tuple(held))
+
+    def _client(self, process: int) -> Callable[[], None]:
+        def program() -> None:
+            self.context.enter(process, lambda callback: self.director.outcome(process, callback))
+            while self.director.more(process):
+                point("Idle", "call")
+                call = self.director.call(process, self)
+                self.calls[process] = call.kind
+                try:
+                    if call.kind == "get":
+                        self._get(process)
+                    elif call.kind == "release":
+                        self._release(process, call.number)
+                    else:
+                        self.pool.close()
+                # What the model lets a call raise: the user's callbacks' Boom
+                # (alone, or grouped by a drain), and get() on a closed pool.
+                except (Boom, PoolClosedError, ExceptionGroup) as error:
+                    self.raised.append(error)
+
+        return program
+
+    def _get(self, process: int) -> None:
+        guard = self.pool.get()
+        if guard is not None:
+            self.guards[process].append(guard)
+
+    def _release(self, process: int, number: int) -> None:
+        [index] = [i for i, g in enumerate(self.guards[process]) if g.resource.number == number]
+        self.releasing[process] = self.guards[process].pop(index)
+        point("Claim", "box.pop")
+        try:
+            self.releasing[process].release()  # type: ignore[union-attr]
+        finally:
+            self.releasing[process] = None
+
+    def _collect(self) -> None:
+        while self.director.more(0):
+            # Stop before the finalizer: its box.pop() and its append are one
+            # model step (Orphan), observed at the append's scheduling point.
+            point(None, "collect")
+            victim = self.director.victim(self)
+            if victim is None:
+                continue
+            client, number = victim
+            [index] = [i for i, g in enumerate(self.guards[client]) if g.resource.number == number]
+            self.dropping = victim
+            del self.guards[client][index]  # runs PoolGuard.__del__: Model: Orphan
+            self.dropping = None
+
+
+class RandomDirector:
+    """Decides at random, reproducibly from `seed`.
+
+    Each client makes `calls` calls: a release of one of its resources (half
+    the time, when it holds any), a close (client 1, one call in `calls * 2`)
+    or a get. The collector drops up to `drops` guards, looking for one to
+    drop `3 * calls` times, at moments the schedule picks. Each callback fails
+    with probability `failure` if the model allows that failure: `new`
+    raises, `reset` returns False or raises, `close` raises.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        *,
+        calls: int,
+        drops: int = 0,
+        failure: float = 0.0,
+        fails: frozenset[str] = frozenset(),
+    ) -> None:
+        self.random = random.Random(seed)
+        self.calls = calls
+        self.drops = drops
+        self.failure = failure
+        self.fails = fails
+        self.made: dict[int, int] = {}
+        self.dropped = 0
+
+    def more(self, process: int) -> bool:
+        if process == 0 and self.dropped >= self.drops:
+            return False
+        limit = self.calls * 3 if process == 0 else self.calls
+        done = self.made.get(process, 0)
+        self.made[process] = done + 1
+        return done < limit
+
+    def call(self, process: int, harness: Harness) -> Call:
+        holding = harness.holding(process)
+        if holding and self.random.random() < 0.5:
+            return Call("release", self.random.choice(holding))
+        if process == 1 and self.random.random() < 1 / (2 * self.calls):
+            return Call("close")
+        return Call("get")
+
+    def victim(self, harness: Harness) -> tuple[int, int] | None:
+        candidates = [(p, n) for p in range(1, harness.clients + 1) for n in harness.holding(p)]
+        if not candidates:
+            return None
+        self.dropped += 1
+        return self.random.choice(candidates)
+
+    def outcome(self, process: int, callback: str) -> str:
+        if callback not in self.fails or self.random.random() >= self.failure:
+            return "ok"
+        if callback == "reset":
+            return self.random.choice(("false", "raise"))
+        return "raise"

@@ -1,0 +1,102 @@
+"""Record scheduled runs of a real pool as traces for TLC.
+
+`record` runs one harness under the scheduler with a `TraceLog` listening.
+As a script, it writes the traces of a few random runs to an ndjson file;
+run.py uses it that way to record a mutant of the code (a copy of src/
+first on sys.path):
+
+    python -m tests.conformance.record static OUT.ndjson --runs 4 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import rpool
+from rpool import AutoScale, ScaleMode, Static
+from tests.scheduler import Run, Scheduler
+from tests.scheduler.choosers import RandomChooser
+
+from .harness import Director, Harness, RandomDirector
+from .trace import TraceLog, write_ndjson
+
+__all__ = ["CONFIGS", "RunFailedError", "Setup", "quiet", "record", "record_random"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """A pool configuration and the model's matching constants (models/Trace<name>.cfg)."""
+
+    name: str
+    mode: ScaleMode
+    clients: int
+    fails: frozenset[str]
+    drops: int
+
+
+ALL_FAILURES = frozenset({"new", "reset", "close"})
+
+CONFIGS = {
+    setup.name: setup
+    for setup in (
+        Setup("Static", Static(2), 2, ALL_FAILURES, 2),
+        Setup("AutoScale", AutoScale(initial=1, maximum=4, chunk_size=0), 2, ALL_FAILURES, 2),
+        Setup("Unbounded", AutoScale(initial=0, maximum=None, chunk_size=2), 2, ALL_FAILURES, 1),
+    )
+}
+"""The configurations traced; each name has a models/Trace<name>.cfg."""
+
+
+class RunFailedError(Exception):
+    """A scheduled run did not finish cleanly, so its trace is incomplete."""
+
+
+def record(setup: Setup, director: Director, seed: int, run: int = 1) -> tuple[Run, TraceLog]:
+    """Run `setup` under a random schedule (`seed`) as `director` says; return the run and log."""
+    harness = Harness(setup.mode, setup.clients, director)
+    log = TraceLog(harness, run)
+    scheduler = Scheduler(RandomChooser(seed), after_step=log.after_step)
+    result = scheduler.run(harness.programs())
+    if result.failure is not None or result.blocked is not None or result.errors:
+        raise RunFailedError(
+            f"run {run} (seed {seed}): {result.failure!r} {result.errors}\n" + result.describe()
+        )
+    return result, log
+
+
+def record_random(setup: Setup, seed: int, runs: int, calls: int = 4) -> list[dict[str, object]]:
+    """The traces of `runs` random runs of `setup`, numbered 1..runs, as ndjson lines."""
+    lines: list[dict[str, object]] = []
+    for run in range(1, runs + 1):
+        director = RandomDirector(
+            seed * 1000 + run, calls=calls, drops=setup.drops, failure=0.25, fails=setup.fails
+        )
+        _, log = record(setup, director, seed * 1000 + run, run)
+        lines += log.lines
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", choices=sorted(CONFIGS))
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    quiet()
+    write_ndjson(record_random(CONFIGS[args.config], args.seed, args.runs), args.out)
+    # run.py checks this, to be sure a mutant's copy of src/ was the code traced.
+    print(f"rpool: {Path(rpool.__file__).parent}")
+
+
+def quiet() -> None:
+    """Silence the warnings the runs cause on purpose (orphaned guards, failing resets)."""
+    warnings.simplefilter("ignore", ResourceWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)
+
+
+if __name__ == "__main__":
+    main()
