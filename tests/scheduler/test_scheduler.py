@@ -1,0 +1,176 @@
+"""The scheduler runs one thread at a time, replays exactly, explores what it claims.
+
+These check the tool the parallel and lock-freedom tests rely on: if it let
+two threads run at once, or replayed differently, or skipped interleavings,
+those tests would prove less than they say.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from math import comb
+
+from rpool import AutoScale, Static
+from tests.programs import Command, Program, Trial
+from tests.scheduler import Chooser, Run, Scheduler, point
+from tests.scheduler.choosers import PCTChooser, RandomChooser, ReplayChooser, ScriptChooser
+from tests.scheduler.explore import bounded_schedules
+from tests.scheduler.instrument import ScheduledPool
+
+
+def stepper(points: int, inside: list[int], overlaps: list[int]) -> Callable[[], None]:
+    def body() -> None:
+        for _ in range(points):
+            inside.append(1)
+            if len(inside) > 1:
+                overlaps.append(1)
+            inside.pop()
+            point(None, "step")
+
+    return body
+
+
+def test_only_one_thread_runs_at_a_time() -> None:
+    inside: list[int] = []
+    overlaps: list[int] = []
+    for seed in range(20):
+        programs = [stepper(5, inside, overlaps) for _ in range(3)]
+        run = Scheduler(RandomChooser(seed)).run(programs)
+        assert run.finished == {0, 1, 2}
+    assert not overlaps
+
+
+def pool_run(chooser: Chooser) -> tuple[Run, Trial]:
+    program = Program(
+        AutoScale(initial=1, maximum=3, chunk_size=2),
+        (),
+        ((Command("get"), Command("release", reset=("false",))), (Command("get"), Command("get"))),
+    )
+    trial = Trial(program, ScheduledPool)
+    run = Scheduler(chooser).run(trial.programs())
+    trial.release_all()
+    return run, trial
+
+
+def events(trial: Trial) -> list[list[tuple[str, int | None, str]]]:
+    return [[(e.kind, e.number, e.detail) for e in log] for log in trial.lab.logs.values()]
+
+
+def test_a_recorded_schedule_replays_the_same_steps_and_events() -> None:
+    for seed in range(10):
+        first, first_trial = pool_run(RandomChooser(seed))
+        again, again_trial = pool_run(ReplayChooser(first.schedule))
+        assert again.steps == first.steps
+        strip = [
+            [(e.kind, e.number, e.detail) for e in log] for log in first_trial.lab.logs.values()
+        ]
+        same = [
+            [(e.kind, e.number, e.detail) for e in log] for log in again_trial.lab.logs.values()
+        ]
+        assert strip == same
+
+
+def test_bounded_exploration_runs_every_interleaving_exactly_once() -> None:
+    def execute(chooser: Chooser) -> Run:
+        return Scheduler(chooser).run([stepper(2, [], []), stepper(2, [], [])])
+
+    # Each thread takes 3 steps (start, then one per point): C(6, 3) interleavings.
+    orders = [tuple(run.schedule) for run in bounded_schedules(execute, preemptions=10)]
+    assert len(orders) == len(set(orders)) == comb(6, 3)
+    # Without preemption, a thread only gives way when it ends: who starts decides.
+    assert len(list(bounded_schedules(execute, preemptions=0))) == 2
+
+
+class Counter:
+    """A read-modify-write with a scheduling point between read and write."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def increment(self) -> None:
+        seen = self.value
+        point(None, "write")
+        self.value = seen + 1
+
+
+def lost_update(chooser: Chooser) -> tuple[Run, Counter]:
+    counter = Counter()
+    return Scheduler(chooser).run([counter.increment, counter.increment]), counter
+
+
+def test_one_preemption_finds_a_lost_update_and_none_cannot() -> None:
+    def found(preemptions: int) -> bool:
+        runs: list[tuple[Run, Counter]] = []
+
+        def execute(chooser: Chooser) -> Run:
+            runs.append(lost_update(chooser))
+            return runs[-1][0]
+
+        list(bounded_schedules(execute, preemptions))
+        return any(counter.value == 1 for _, counter in runs)
+
+    assert not found(0)
+    assert found(1)
+
+
+def test_pct_finds_the_lost_update_and_its_schedule_replays_it() -> None:
+    failing = [
+        run
+        for seed in range(30)
+        for run, counter in [lost_update(PCTChooser(seed, threads=2, depth=2, length=4))]
+        if counter.value == 1
+    ]
+    assert failing
+    _, counter = lost_update(ReplayChooser(failing[0].schedule))
+    assert counter.value == 1
+
+
+def test_script_choices_of_zero_never_switch_threads() -> None:
+    run, _ = lost_update(ScriptChooser([]))
+    assert run.schedule == [0, 0, 1, 1]  # each thread: its start, then its write
+
+
+def test_a_thread_blocked_outside_the_scheduler_is_reported() -> None:
+    lock = threading.Lock()
+
+    def holder() -> None:
+        with lock:
+            point(None, "inside")
+
+    def waiter() -> None:
+        with lock:
+            pass
+
+    # The holder takes the lock and stops at its point; the waiter then blocks.
+    run = Scheduler(ReplayChooser([0, 1]), timeout=0.2).run([holder, waiter])
+    assert run.blocked == 1
+
+
+def test_a_stopped_thread_stays_stopped_until_the_block_ends() -> None:
+    counter = Counter()
+    scheduler = Scheduler(ScriptChooser([]), stop=lambda thread, steps: thread == 0 and steps >= 1)
+    with scheduler.running([counter.increment, counter.increment]) as run:
+        assert run.stopped == {0}
+        assert run.finished == {1}
+        assert counter.value == 1
+    assert run.finished == {0, 1}
+
+
+def test_each_pool_step_is_named_by_its_model_action() -> None:
+    program = Program(Static(count=1), (Command("get"),), ((Command("release"), Command("get")),))
+    trial = Trial(program, ScheduledPool)
+    run = Scheduler(ScriptChooser([])).run(trial.programs())
+    trial.release_all()
+    actions = [step.action for step in run.steps]
+    assert actions == [
+        "Start",
+        "Claim",
+        "Reset",
+        "PutIdle",
+        "CheckClosed",
+        "TakeOrphan",
+        "TakeFree",
+        "TakeFree",
+        "CheckClosed",
+    ]
