@@ -124,15 +124,18 @@ class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
     def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None:
         super().__init__(resource, mode, context)
         self._orphans.role = "orphans"  # type: ignore[attr-defined]
-        for name in ("created", "failed", "discarded", "misses", "reserved", "returned"):
-            getattr(self, f"_{name}").name = name
+        # Name each counter after its slot (`_created` is "created").
+        for slot in Pool.__slots__:
+            counter = getattr(self, slot, None)
+            if isinstance(counter, ScheduledTally):
+                counter.name = slot.lstrip("_")
 
     @property
-    def _closed(self) -> bool:
+    def _closed(self) -> object:
         point("CheckClosed", "closed.read")
         return bool(_CLOSED.__get__(self))
 
     @_closed.setter
-    def _closed(self, value: bool) -> None:
+    def _closed(self, value: object) -> None:
         point("SetClosed", "closed.write")
         _CLOSED.__set__(self, value)
