@@ -52,6 +52,7 @@ class Pool(Generic[C, R]):
         "_context",
         "_created",
         "_discarded",
+        "_dropped",
         "_factory",
         "_failed",
         "_free",
@@ -82,12 +83,15 @@ class Pool(Generic[C, R]):
         self._factory = resource
         self._context = context
         self._mode = mode
-        self._closed = False
+        # Typed as object so that mypy does not narrow it from one read to the
+        # next: other threads set it between our reads.
+        self._closed: object = False
         self._replaces = isinstance(mode, Static)
         self._maximum = mode.count if isinstance(mode, Static) else mode.maximum
         tally = self._tally_type
         self._created, self._failed, self._discarded = tally(), tally(), tally()
         self._misses, self._reserved, self._returned = tally(), tally(), tally()
+        self._dropped = tally()
         self._orphans: deque[R] = self._deque_type()
         initial = mode.count if isinstance(mode, Static) else mode.initial
         grants = [] if isinstance(mode, Static) else list(mode.grants())
@@ -120,7 +124,7 @@ class Pool(Generic[C, R]):
     @property
     def closed(self) -> bool:
         """Whether `close()` was called."""
-        return self._closed
+        return self._closed is True
 
     def get(self) -> PoolGuard[R] | None:
         """Take an idle resource, or create one, or return None. Never waits.
@@ -136,6 +140,11 @@ class Pool(Generic[C, R]):
                 is given back (resources created before it in the same chunk
                 stay idle in the pool).
         """
+        # Model: CheckClosed, before the pop: a get() that read "open" may be
+        # ordered before close() whatever it then pops, since it started
+        # before close() set the flag; one that read "closed" raises.
+        if self._closed:
+            raise PoolClosedError("get() on a closed pool")
         free = self._free
         # Model: TakeFree. Linearization point of get(): this pop, or, when the
         # deque is empty, the len() read that saw it empty (both atomic, see
@@ -144,9 +153,7 @@ class Pool(Generic[C, R]):
             item = free.pop() if free else None
         except IndexError:
             item = None
-        # Model: CheckClosed. A get() whose pop follows close() must not hand
-        # out what the pop found; close() sets the flag before it drains.
-        if item is None or type(item) is Grant or self._closed:
+        if item is None or type(item) is Grant:
             return self._get_slow(item)
         guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
         guard._pool = self
@@ -154,21 +161,22 @@ class Pool(Generic[C, R]):
         return guard
 
     def _get_slow(self, item: R | Grant | None) -> PoolGuard[R] | None:
-        # At most two passes: the second only after adopting one orphan, so the
-        # retry is bounded and get() stays wait-free.
-        for retry in (False, True):
-            if self._closed:  # Model: CheckClosed
-                if item is not None:
-                    self._abandon(item)
+        if item is None:
+            # Model: CheckClosed. The deque may be empty because close()
+            # drained it after our first check; then this get() comes after
+            # close() and must raise, not report "nothing left".
+            if self._closed:
                 raise PoolClosedError("get() on a closed pool")
-            if item is not None or retry or not self._orphans or not self._adopt_orphan():
-                break
-            # The orphan was reset and made idle: take again. Model: TakeFree.
-            free = self._free
-            try:
-                item = free.pop() if free else None
-            except IndexError:
-                item = None
+            if self._orphans and self._adopt_orphan():
+                # The orphan was reset and made idle: take again, once, so
+                # get() stays wait-free. Model: TakeFree, then CheckClosed.
+                free = self._free
+                try:
+                    item = free.pop() if free else None
+                except IndexError:
+                    item = None
+                if item is None and self._closed:
+                    raise PoolClosedError("get() on a closed pool")
         if item is None:
             if self._maximum is None:
                 # Unbounded: there is always spare capacity. Model: Reserve.
@@ -214,6 +222,12 @@ class Pool(Generic[C, R]):
         return resource
 
     def _put_idle(self, resource: R) -> None:
+        """Make `resource` idle; in a closed pool, discard it instead."""
+        # Model: CheckClosed. After close() returned, nothing may become idle:
+        # a get() that read "open" long ago could still take it.
+        if self._closed:
+            self._abandon(resource)
+            return
         # Model: PutIdle. Linearization point of a successful release.
         self._free.append(resource)
         # Model: CheckClosed. If close() drained before this append, nobody
@@ -228,10 +242,19 @@ class Pool(Generic[C, R]):
         self._return_capacity(units)
 
     def _return_capacity(self, units: int) -> None:
-        # Model: ReturnGrant. Bounded pools keep spare capacity as a grant; a
-        # closed pool keeps none (its free list is being drained).
-        if self._maximum is not None and not self._closed:
+        # Model: ReturnGrant. Bounded pools keep spare capacity as a grant. A
+        # closed pool keeps none; it counts the units as dropped instead, so
+        # that stats() can still tell its capacity.
+        if self._maximum is None:
+            return
+        if self._closed:
+            self._drop(units)
+        else:
             self._free.appendleft(Grant(units))
+
+    def _drop(self, units: int) -> None:
+        for _ in range(units):
+            next(self._dropped)
 
     def _give_back(self, resource: R, adopt: bool = True) -> None:
         """Reset `resource` and make it idle, or discard it (a guard's release).
@@ -246,9 +269,12 @@ class Pool(Generic[C, R]):
             raise
         if valid is True:
             # _put_idle(resource), inlined: this is the hot path of release().
-            self._free.append(resource)  # Model: PutIdle.
             if self._closed:  # Model: CheckClosed.
-                _raise_all(self._drain())
+                self._abandon(resource)
+            else:
+                self._free.append(resource)  # Model: PutIdle.
+                if self._closed:  # Model: CheckClosed.
+                    _raise_all(self._drain())
         else:
             self._reject(resource, valid)
         if adopt and self._orphans:
@@ -290,13 +316,17 @@ class Pool(Generic[C, R]):
             close()
 
     def _abandon(self, item: R | Grant) -> None:
-        """Dispose of what was taken from the free list of a closed pool.
+        """Dispose of an item of a closed pool; its capacity is dropped.
 
-        A grant is dropped: its capacity was spare, never reserved. A resource
-        is discarded.
+        A grant's capacity was spare; a resource is discarded first.
         """
-        if type(item) is not Grant:
-            self._discard(item)
+        if type(item) is Grant:
+            self._return_capacity(item.size)
+        else:
+            try:
+                self._discard(item)
+            finally:
+                self._return_capacity(1)
 
     def _adopt_orphan(self) -> bool:
         """Give back one resource whose guard was garbage-collected, if any.
@@ -361,23 +391,26 @@ class Pool(Generic[C, R]):
 
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
-        # The reads go in this order so that no field is ever negative: a
-        # resource is counted as created before it can be idle, and a unit of
-        # capacity as reserved before it is counted as created or returned.
+        # The reads go in this order so that no field is ever negative and
+        # capacity never exceeds the maximum: a resource is counted as created
+        # before it can be idle, a unit of capacity as reserved before it is
+        # counted as created or returned, and a dropped unit leaves the deque
+        # before it is counted as dropped.
         discarded = self._discarded.value
+        dropped = self._dropped.value  # before the snapshot: no unit counted twice
         idle, spare = snapshot(self._free)
         created = self._created.value
         returned = self._returned.value
         return derive(
             discarded=discarded,
             idle=idle,
-            spare=spare,
+            spare=spare + dropped,
             created=created,
             failed=self._failed.value,
             returned=returned,
             reserved=self._reserved.value,
             misses=self._misses.value,
-            maximum=None if self._closed else self._maximum,
+            maximum=self._maximum,
         )
 
     def _capacity(self) -> int:

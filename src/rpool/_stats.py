@@ -73,8 +73,9 @@ def derive(
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
-    `maximum` is None for an unbounded or closed pool, whose capacity then
-    comes from the counters; otherwise capacity is what the grants leave.
+    `maximum` is None for an unbounded pool, whose capacity then comes from
+    the counters; otherwise capacity is what the `spare` units leave (those in
+    grants, and those a closed pool dropped).
     The preconditions are what the reading order guarantees (see
     `Pool.stats`); CrossHair checks that they imply the postconditions.
 

@@ -167,10 +167,11 @@ def test_each_pool_step_is_named_by_its_model_action() -> None:
         "Start",
         "Claim",
         "Reset",
+        "CheckClosed",
         "PutIdle",
         "CheckClosed",
         "TakeOrphan",
-        "TakeFree",
-        "TakeFree",
         "CheckClosed",
+        "TakeFree",
+        "TakeFree",
     ]
