@@ -167,15 +167,11 @@ class Model:
 
     def get(self) -> int | None:
         """A resource number, or None; may raise PoolClosedError or Boom."""
+        if self.state.closed:  # CheckClosed, before the pop
+            raise PoolClosedError("get() on a closed pool")
         item = self._take()
-        for retry in (False, True):
-            if self.state.closed:  # CheckClosed
-                if item is not None:
-                    self._abandon(item)
-                raise PoolClosedError("get() on a closed pool")
-            # With nothing to take, adopt one orphan and take once more.
-            if item is not None or retry or not self._adopt_orphan():
-                break
+        # With nothing to take, adopt one orphan and take once more.
+        if item is None and self._adopt_orphan():
             item = self._take()
         if item is None:
             if self.maximum is None:
@@ -308,9 +304,10 @@ class Model:
         return resource
 
     def _put_idle(self, resource: int) -> None:
-        self.state = put_idle(self.state, resource)
-        if self.state.closed:  # CheckClosed: nothing stays idle in a closed pool
-            _raise_all(self._drain())
+        if self.state.closed:  # CheckClosed: nothing becomes idle in a closed pool
+            self._abandon(resource)
+        else:
+            self.state = put_idle(self.state, resource)
 
     def _discard(self, resource: int) -> None:
         """Discard: counted, then the resource's close()."""
@@ -320,8 +317,14 @@ class Model:
             raise Boom("close")
 
     def _abandon(self, item: Item) -> None:
-        if not isinstance(item, Grant):
-            self._discard(item)
+        """A closed pool's item: a grant's capacity is dropped, a resource discarded."""
+        if isinstance(item, Grant):
+            self._return_capacity(item.size)
+        else:
+            try:
+                self._discard(item)
+            finally:
+                self._return_capacity(1)
 
     def _cancel(self, units: int) -> None:
         self._return_capacity(units)
