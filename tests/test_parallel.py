@@ -199,3 +199,18 @@ def test_stats_of_a_closing_pool_stay_within_maximum_in_every_schedule() -> None
 
     runs = list(bounded_schedules(execute, preemptions=2, limit=5000))
     assert 1 < len(runs) < 5000
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="finding 3 in docs/testing.md")
+def test_get_racing_close_takes_the_most_recent_resource() -> None:
+    """r0 and r1 idle, r1 the most recent. T1's get() reads "open" and pauses
+    before its pop; T0's close() sets the flag and drains r1; T1's get() pops
+    r0 and returns it. It succeeded, so it comes before close(), when r1 was
+    the most recent idle resource: LIFO order allows only r1."""
+    program = Program(Static(count=2), (), ((Command("close"),), (Command("get"),)))
+    trial, run = scheduled(program, ReplayChooser([0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]))
+    try:
+        verdict = trial.linearizability(atomic_get=True)
+        assert verdict.ok, f"{verdict.explain()}\n{run.describe()}"
+    finally:
+        trial.release_all()
