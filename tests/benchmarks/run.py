@@ -142,8 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     build = "GIL" if machine["gil"] else "free-threaded"
     print(f"- Python: {python} ({build}), {machine['platform']}")
     print(f"- Machine: {machine['cpu']}, {machine['cores']} cores")
-    print(f"- Load average (1, 5, 15 min): {load_before} before, {load_after} after")
-    print(f"- Versions: {_versions()}, rpool commit {_commit()}")
+    before, after = (", ".join(f"{x:.2f}" for x in load) for load in (load_before, load_after))
+    print(f"- Load average (1, 5, 15 min): {before} before, {after} after")
+    versions = ", ".join(f"{name} {version}" for name, version in _versions().items())
+    print(f"- Versions: {versions}; rpool commit {_commit()}")
     print(
         f"- {settings.repetitions} repetitions; single-thread samples of about "
         f"{settings.sample_ns / 1e6:g} ms on the {settings.clock} clock, threaded samples of "

@@ -77,8 +77,8 @@ def _per_op(
     settings: Settings, results: Results, key: str, loops: Mapping[str, Callable[[int], None]]
 ) -> None:
     """Measure each subject's loop (by subject name) single-threaded, in ns per operation."""
-    counts = {name: calibrate(loop, settings.sample_ns)[0] for name, loop in loops.items()}
     clock = CLOCKS[settings.clock]
+    counts = {name: calibrate(loop, settings.sample_ns, clock)[0] for name, loop in loops.items()}
     results[key] = {name: [] for name in loops}
     for repetition in range(settings.repetitions):
         for name in _rotated(list(loops), repetition):

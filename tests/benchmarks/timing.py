@@ -50,22 +50,25 @@ def ns_per_op(loop: Loop, n: int, clock: Clock = perf_counter_ns) -> float:
     return elapsed / n
 
 
-def calibrate(loop: Loop, target_ns: int) -> tuple[int, float]:
+def calibrate(loop: Loop, target_ns: int, clock: Clock = perf_counter_ns) -> tuple[int, float]:
     """How many operations `loop` runs in about `target_ns`, and a first cost per operation.
 
     Doubles a trial count until one call lasts a tenth of the target, then
-    scales it up; the estimate only sizes the real measurements.
+    scales it up; the estimate only sizes the real measurements. The cost is
+    the least of three timings of the final count: one trial that another
+    process interrupted would otherwise make the count far too small.
     """
     n = 1
     while True:
         with _collector_paused():
-            start = perf_counter_ns()
+            start = clock()
             loop(n)
-            elapsed = perf_counter_ns() - start
+            elapsed = clock() - start
         if elapsed * 10 >= target_ns or n >= 1 << 30:
-            per_op = elapsed / n
-            return max(1, int(target_ns / per_op)), per_op
+            break
         n *= 2
+    per_op = min(ns_per_op(loop, n, clock) for _ in range(3))
+    return max(1, int(target_ns / per_op)), per_op
 
 
 def throughput(loop: Loop, threads: int, duration_ns: int, chunk: int) -> float:
