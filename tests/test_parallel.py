@@ -64,7 +64,8 @@ def test_scheduled_histories_are_linearizable_and_within_capacity(
 
 # Programs where the interesting interleavings are few among many: two gets
 # racing for the last grant of a chunked pool while a third returns a
-# resource whose reset fails; a close racing with growth and release.
+# resource whose reset fails; a close racing with growth, with releases, and
+# with a replacement.
 FIXED = [
     Program(
         AutoScale(initial=1, maximum=3, chunk_size=2),
@@ -99,6 +100,11 @@ FIXED = [
             (Command("drop"), Command("get")),
             (Command("get"), Command("release", reset=("false",))),
         ),
+    ),
+    Program(
+        Static(count=2),
+        (Command("get"), Command("get")),
+        ((Command("release"),), (Command("close"),), (Command("release", reset=("false",)),)),
     ),
 ]
 

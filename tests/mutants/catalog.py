@@ -29,7 +29,8 @@ _TAKE = """\
             item = free.pop() if free else None
         except IndexError:
             item = None
-        # Model: CheckClosed. A get() whose pop"""
+        if item is None or type(item) is Grant:
+            return self._get_slow(item)"""
 
 _RESET = """\
         try:
@@ -105,7 +106,15 @@ MUTANTS = (
                 + "        except BaseException:\n"
                 + "            _take_back(self._free, resource)\n",
             ),
-            ("            self._free.append(resource)  # Model: PutIdle.\n", "            pass\n"),
+            (
+                "                self._abandon(resource)\n"
+                "            else:\n"
+                "                self._free.append(resource)  # Model: PutIdle.\n",
+                "                _take_back(self._free, resource)\n"
+                "                self._abandon(resource)\n"
+                "            else:\n"
+                "                pass\n",
+            ),
             (
                 "        else:\n            self._reject(resource, valid)\n",
                 "        else:\n"
@@ -142,10 +151,10 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            self._free.append(resource)  # Model: PutIdle.\n"
-                "            if self._closed:  # Model: CheckClosed.\n"
-                "                _raise_all(self._drain())\n",
-                "            self._free.append(resource)  # Model: PutIdle.\n",
+                "                self._free.append(resource)  # Model: PutIdle.\n"
+                "                if self._closed:  # Model: CheckClosed.\n"
+                "                    _raise_all(self._drain())\n",
+                "                self._free.append(resource)  # Model: PutIdle.\n",
             ),
         ),
     ),
