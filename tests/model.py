@@ -85,8 +85,10 @@ def return_grant(state: State, units: int) -> State:
 
 
 def drain_free(state: State) -> tuple[State, Item | None]:
-    """DrainFree: close() or a late release empties `free`, one pop at a time."""
-    return take_free(state)
+    """DrainFree: close() or a late release empties `free` from the left, oldest first."""
+    if not state.free:
+        return state, None
+    return replace(state, free=state.free[1:]), state.free[0]
 
 
 def set_closed(state: State) -> State:

@@ -29,7 +29,7 @@ from rpool import AutoScale, PoolStats, Static
 from tests.probe import Lab, Plan, Probe
 from tests.programs import Command, Program, Trial, programs, run_threads
 from tests.scheduler import Chooser, Run, Scheduler
-from tests.scheduler.choosers import PCTChooser, ReplayChooser, ScriptChooser
+from tests.scheduler.choosers import PCTChooser, ScriptChooser
 from tests.scheduler.explore import bounded_schedules
 from tests.scheduler.instrument import ScheduledPool
 
@@ -207,16 +207,21 @@ def test_stats_of_a_closing_pool_stay_within_maximum_in_every_schedule() -> None
     assert 1 < len(runs) < 5000
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="finding 3 in docs/testing.md")
-def test_get_racing_close_takes_the_most_recent_resource() -> None:
-    """r0 and r1 idle, r1 the most recent. T1's get() reads "open" and pauses
-    before its pop; T0's close() sets the flag and drains r1; T1's get() pops
-    r0 and returns it. It succeeded, so it comes before close(), when r1 was
-    the most recent idle resource: LIFO order allows only r1."""
+def test_get_racing_close_takes_the_most_recent_resource_in_every_schedule() -> None:
+    """The counterexample: r0 and r1 idle, r1 the most recent. T1's get() read
+    "open" and paused before its pop; T0's close() set the flag and drained r1;
+    T1's get() popped r0. It succeeded, so it comes before close(), when LIFO
+    allows only r1. close() now drains from the left end, oldest first."""
     program = Program(Static(count=2), (), ((Command("close"),), (Command("get"),)))
-    trial, run = scheduled(program, ReplayChooser([0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]))
-    try:
-        verdict = trial.linearizability(atomic_get=True)
-        assert verdict.ok, f"{verdict.explain()}\n{run.describe()}"
-    finally:
-        trial.release_all()
+
+    def execute(chooser: Chooser) -> Run:
+        trial, run = scheduled(program, chooser)
+        try:
+            verdict = trial.linearizability(atomic_get=True)
+            assert verdict.ok, f"{verdict.explain()}\n{run.describe()}"
+        finally:
+            trial.release_all()
+        return run
+
+    runs = list(bounded_schedules(execute, preemptions=3, limit=5000))
+    assert 1 < len(runs) < 5000

@@ -352,12 +352,17 @@ class Pool(Generic[C, R]):
         return True
 
     def _drain(self) -> list[Exception]:
-        """Empty the free list of a closed pool, discarding every resource."""
+        """Empty the free list of a closed pool, discarding every resource.
+
+        Oldest first, from the left end: a get() that read "open" before the
+        flag was set may still pop the right end, and must find the most
+        recent resource there, as it would have before close().
+        """
         errors: list[Exception] = []
         free = self._free
         while True:
             try:
-                item = free.pop()  # Model: DrainFree.
+                item = free.popleft()  # Model: DrainFree.
             except IndexError:
                 return errors
             try:
