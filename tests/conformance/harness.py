@@ -19,6 +19,7 @@ guards). Grants are negative, as in the model.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,6 +105,18 @@ class Harness:
     def programs(self) -> list[Callable[[], None]]:
         """The collector's program, then each client's, for `Scheduler.run`."""
         return [self._collect, *(self._client(p) for p in range(1, self.clients + 1))]
+
+    def dispose(self) -> None:
+        """Release every guard still held, after a run, from the calling (unscheduled) thread.
+
+        Otherwise the guards would be finalized whenever the collector frees
+        the harness (closures make it a cycle), maybe inside a later run's
+        scheduled thread, whose orphaning would then stop at a scheduling point.
+        """
+        guards = [g for held in self.guards for g in held] + [g for g in self.releasing if g]
+        for guard in guards:
+            with contextlib.suppress(Exception):
+                guard.release()
 
     def holding(self, process: int) -> list[int]:
         """The resources in client `process`'s guards, not counting one being released."""

@@ -1,8 +1,11 @@
-"""Implementation mutants: a copy of src/ with one planted bug, for traces TLC must reject.
+"""Planted bugs: copies of the code with one deliberate error, which a checker must catch.
 
-A mutant is a list of exact text replacements in one module of src/rpool.
-Each `old` text must occur exactly once, so a mutant that no longer fits the
-code fails loudly instead of silently testing the unchanged code.
+A mutant is a list of exact text replacements in one file of the
+repository. Each `old` text must occur exactly once, so a mutant that no
+longer fits the code fails loudly instead of silently testing the unchanged
+code. `plant_source` copies all of src/ with an implementation mutant
+applied (for traces TLC must reject); `plant_file` writes the mutated copy
+of one file (for contracts CrossHair must refute).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MUTANTS", "Mutant", "StaleMutantError", "plant"]
+__all__ = ["CONTRACT_BUGS", "MUTANTS", "Mutant", "StaleMutantError", "plant_file", "plant_source"]
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+REPO = Path(__file__).resolve().parents[2]
 
 
 class StaleMutantError(Exception):
@@ -22,12 +25,24 @@ class StaleMutantError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Mutant:
-    """`edits` (old, new) applied to src/rpool/`module`."""
+    """`edits` (old, new) applied to `path` (relative to the repository)."""
 
     name: str
     why: str
-    module: str
+    path: str
     edits: tuple[tuple[str, str], ...]
+    function: str = ""
+    """The function the bug is in (for a contract bug: what CrossHair checks)."""
+
+    def apply(self, text: str) -> str:
+        for old, new in self.edits:
+            if text.count(old) != 1:
+                raise StaleMutantError(
+                    f"mutant {self.name}: {old.strip()!r} occurs {text.count(old)} times "
+                    f"in {self.path}, not once"
+                )
+            text = text.replace(old, new)
+        return text
 
 
 MUTANTS = {
@@ -35,9 +50,9 @@ MUTANTS = {
     for mutant in (
         Mutant(
             "PutBeforeReset",
-            "release() makes the resource idle before its reset() runs, so another "
-            "get() can take it while it is being reset (the model's Mutant of that name)",
-            "_pool.py",
+            "a released resource becomes idle before its reset() runs, so another "
+            "get() can take it mid-reset (the model's Mutant of that name)",
+            "src/rpool/_pool.py",
             (
                 (
                     "            valid = resource.reset()  # Model: Reset, a user callback.\n",
@@ -52,20 +67,65 @@ MUTANTS = {
         ),
     )
 }
+"""Implementation mutants, whose traces TLC must reject."""
+
+CONTRACT_BUGS = (
+    Mutant(
+        "GrowthOffByOne",
+        "growth() clamps to one more than the maximum allows",
+        "src/rpool/_scale.py",
+        (
+            (
+                "            step = min(step, self.maximum - capacity)\n",
+                "            step = min(step, self.maximum - capacity + 1)\n",
+            ),
+        ),
+        "growth",
+    ),
+    Mutant(
+        "InUseOffByOne",
+        "derive() counts one resource fewer in use",
+        "src/rpool/_stats.py",
+        (
+            (
+                "    in_use = created - discarded - idle\n",
+                "    in_use = created - discarded - idle - 1\n",
+            ),
+        ),
+        "derive",
+    ),
+    Mutant(
+        "TakeFreeFromLeft",
+        "the spec's TakeFree pops the left end of the free list",
+        "tests/conformance/spec_contracts.py",
+        (
+            (
+                "    return model.take_free(state)\n",
+                "    if not state.free:\n"
+                "        return state, None\n"
+                "    return State(state.free[1:], state.orphans, state.closed), state.free[0]\n",
+            ),
+        ),
+        "take_free",
+    ),
+)
+"""Contract bugs, which CrossHair must refute."""
 
 
-def plant(mutant: Mutant, scratch: Path) -> Path:
+def plant_source(mutant: Mutant, scratch: Path) -> Path:
     """Copy src/ into `scratch` with `mutant` applied; return the copy's src directory."""
     target = scratch / f"src-{mutant.name}"
-    shutil.copytree(SRC, target, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    module = target / "rpool" / mutant.module
-    text = module.read_text()
-    for old, new in mutant.edits:
-        if text.count(old) != 1:
-            raise StaleMutantError(
-                f"mutant {mutant.name}: {old.strip()!r} occurs {text.count(old)} times "
-                f"in src/rpool/{mutant.module}, not once"
-            )
-        text = text.replace(old, new)
-    module.write_text(text)
+    shutil.copytree(
+        REPO / "src", target, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
+    module = target / Path(mutant.path).relative_to("src")
+    module.write_text(mutant.apply(module.read_text()))
+    return target
+
+
+def plant_file(mutant: Mutant, scratch: Path) -> Path:
+    """Write the file `mutant` changes, mutated, into its own directory under `scratch`."""
+    target = scratch / f"file-{mutant.name}" / Path(mutant.path).name
+    target.parent.mkdir(parents=True)
+    target.write_text(mutant.apply((REPO / mutant.path).read_text()))
     return target

@@ -59,7 +59,10 @@ def record(setup: Setup, director: Director, seed: int, run: int = 1) -> tuple[R
     harness = Harness(setup.mode, setup.clients, director)
     log = TraceLog(harness, run)
     scheduler = Scheduler(RandomChooser(seed), after_step=log.after_step)
-    result = scheduler.run(harness.programs())
+    try:
+        result = scheduler.run(harness.programs())
+    finally:
+        harness.dispose()
     if result.failure is not None or result.blocked is not None or result.errors:
         raise RunFailedError(
             f"run {run} (seed {seed}): {result.failure!r} {result.errors}\n" + result.describe()

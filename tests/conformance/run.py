@@ -24,13 +24,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conformance.mutant import MUTANTS, plant
+from rpool import Static
+from tests.conformance import symbolic
+from tests.conformance.drive import Driver, explore
+from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
 from tests.conformance.record import CONFIGS, quiet, record_random
+from tests.conformance.statespace import export
 from tests.conformance.tlc import REPO, Validation, prepare_models, validate
 from tests.conformance.trace import write_ndjson
 
@@ -85,7 +90,7 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
         print(f"    first unexplained step: {verdict.rejections[0].text}")
 
     mutant = MUTANTS["PutBeforeReset"]
-    source = plant(mutant, scratch)
+    source = plant_source(mutant, scratch)
     path = scratch / f"mutant-{mutant.name}.ndjson"
     done = subprocess.run(
         [
@@ -125,6 +130,80 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
             )
 
 
+GRAPH_MODE = Static(count=1)
+"""The pool models/TraceGraph.cfg describes."""
+
+DRIVE_SECONDS = 30.0
+"""How long the model-based stage drives paths."""
+
+
+def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
+    """Export TLC's state graph and drive the pool along its paths; report coverage."""
+    start = time.monotonic()
+    graph, seconds = export(models, "TraceGraph.cfg", scratch / "graph.dot")
+    actions = {edge.action for edge in graph.edges}
+    print(
+        f"  TraceGraph.cfg ({GRAPH_MODE!r}): {len(graph.states)} states, "
+        f"{len(graph.edges)} transitions, {len(actions)} actions; TLC {seconds:.1f} s, "
+        f"read in {time.monotonic() - start - seconds:.1f} s"
+    )
+    driver = Driver(graph, GRAPH_MODE)
+    coverage = explore(driver, DRIVE_SECONDS, length=40, seed=seed)
+    covered = {edge.action for edge in coverage.edges}
+    print(
+        f"  {coverage.paths} paths driven in {DRIVE_SECONDS:.0f} s, {coverage.steps} transitions, "
+        "the state compared after every step"
+    )
+    print(
+        f"  covered: {_share(len(coverage.states), len(graph.states))} of the states, "
+        f"{_share(len(coverage.edges), len(graph.edges))} of the transitions, "
+        f"{len(covered)} of {len(actions)} actions"
+        + (f" (not: {', '.join(sorted(actions - covered))})" if actions - covered else "")
+    )
+    if coverage.failures:
+        shown = "\n".join(coverage.failures[:3])
+        raise StageFailedError(
+            f"{len(coverage.failures)} path(s) diverged from the model:\n{shown}"
+        )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "0/0"
+
+
+def contracts(session: symbolic.Session, scratch: Path) -> list[str]:
+    """Run CrossHair on the contracts, then on each planted bug; return the report lines.
+
+    Runs in a thread while the other stages run, CrossHair being a process
+    of its own. Raises StageFailedError if a contract is refuted or a
+    planted bug is not.
+    """
+    report = session.check()
+    out = [
+        f"  {len(report.conditions)} conditions in {', '.join(symbolic.TARGETS)} "
+        f"({symbolic.TIMEOUT} s each, {report.seconds:.0f} s): "
+        f"{report.count('confirmed')} confirmed over all paths, "
+        f"{report.count('unconfirmed')} with no counterexample within {symbolic.TIMEOUT} s, "
+        f"{report.count('refuted')} refuted"
+    ]
+    out += [f"    {c.path}:{c.line} {c.verdict}: {c.text}" for c in report.conditions]
+    if report.code != 0 or report.count("refuted") or not report.conditions:
+        raise StageFailedError("\n".join([*out, "CrossHair refuted a contract:", report.output]))
+    for bug in CONTRACT_BUGS:
+        refuted = session.refute(bug, scratch)
+        counterexamples = [c for c in refuted.conditions if c.verdict == "refuted"]
+        out.append(
+            f"  planted bug {bug.name} ({bug.why}): "
+            f"{len(counterexamples)} condition(s) refuted in {refuted.seconds:.0f} s"
+        )
+        out += [f"    {c.message}" for c in counterexamples]
+        if not counterexamples:
+            raise StageFailedError(
+                "\n".join([*out, f"CrossHair missed {bug.name}", refuted.output])
+            )
+    return out
+
+
 def _altered(run: list[dict[str, object]], index: int) -> list[dict[str, object]]:
     line = dict(run[index])
     free = list(line["free"])  # type: ignore[call-overload]
@@ -155,19 +234,28 @@ def main() -> int:
         scratch = Path(name)
         models = prepare_models(scratch)
         traces: dict[str, Path] = {}
-        stages: list[tuple[str, Callable[[], object]]] = [
-            ("traces", lambda: traces.update(stage_traces(models, scratch, seed))),
-            ("rejections", lambda: stage_rejections(models, scratch, traces, seed)),
-        ]
-        for title, stage in stages:
-            start = time.monotonic()
-            print(f"==> conformance: {title}")
-            try:
-                stage()
-            except StageFailedError as failure:
-                print(f"conformance: {title} FAILED: {failure} (CONFORMANCE_SEED={seed})")
-                return 1
-            print(f"    ({time.monotonic() - start:.1f} s)")
+        with ThreadPoolExecutor(1) as background:
+            session = symbolic.Session()
+            checked: Future[list[str]] = background.submit(contracts, session, scratch)
+            stages: list[tuple[str, Callable[[], object]]] = [
+                ("traces", lambda: traces.update(stage_traces(models, scratch, seed))),
+                ("rejections", lambda: stage_rejections(models, scratch, traces, seed)),
+                ("model-based", lambda: stage_model_based(models, scratch, seed)),
+                (
+                    "contracts (CrossHair, run alongside)",
+                    lambda: print("\n".join(checked.result())),
+                ),
+            ]
+            for title, stage in stages:
+                start = time.monotonic()
+                print(f"==> conformance: {title}", flush=True)
+                try:
+                    stage()
+                except StageFailedError as failure:
+                    print(f"conformance: {title} FAILED: {failure} (CONFORMANCE_SEED={seed})")
+                    session.cancel()
+                    return 1
+                print(f"    ({time.monotonic() - start:.1f} s)", flush=True)
     print(f"conformance: all passed in {time.monotonic() - started:.1f} s")
     return 0
 
