@@ -1,0 +1,79 @@
+"""Trace logging: what a logged line holds, and how resources are numbered."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from rpool import AutoScale, Static
+from tests.conformance.harness import Harness, RandomDirector
+from tests.conformance.record import CONFIGS, record
+from tests.conformance.resource import Context, Unit
+from tests.conformance.trace import model_action
+from tests.scheduler import Step
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+@pytest.mark.parametrize(
+    ("action", "op", "logged"),
+    [
+        ("TakeFree", "free.pop", "TakeFree"),
+        (None, "misses.next", "Miss"),
+        (None, "created.next", "Create"),
+        (None, "failed.next", "Create"),
+        (None, "reserved.next", None),
+        ("Create", "new", None),
+        ("Start", "start", None),
+        (None, "collect", None),
+    ],
+)
+def test_model_action_names_each_step_as_the_model_does(
+    action: str | None, op: str, logged: str | None
+) -> None:
+    assert model_action(Step(0, 1, action, op)) == logged
+
+
+def test_units_take_the_least_number_no_live_unit_has() -> None:
+    context = Context()
+    first, second = Unit.new(context), Unit.new(context)
+    assert (first.number, second.number) == (1, 2)
+    first.close()
+    assert Unit.new(context).number == 1
+
+
+def test_the_first_line_is_the_pool_as_the_model_initializes_it() -> None:
+    harness = Harness(AutoScale(initial=1, maximum=4, chunk_size=0), 2, RandomDirector(0, calls=0))
+    seen = harness.observe()
+    # Grants of 2 and 1 (the first growth pops the rightmost), then resource 1.
+    assert (seen.free, seen.orphans, seen.closed, seen.held) == ((-2, -1, 1), (), False, ((), ()))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_a_recorded_run_logs_every_model_step_with_the_state_after_it(name: str) -> None:
+    setup = CONFIGS[name]
+    director = RandomDirector(7, calls=4, drops=setup.drops, failure=0.25, fails=setup.fails)
+    run, log = record(setup, director, seed=7)
+    assert log.lines[0]["action"] == "Init"
+    assert [line["line"] for line in log.lines] == list(range(1, len(log.lines) + 1))
+    logged = {step.index for step in run.steps if model_action(step) is not None}
+    assert [line["step"] for line in log.lines[1:]] == sorted(logged)
+    idle = [line for line in log.lines if line["action"] == "Idle"]
+    assert len(idle) == 4 * setup.clients
+    assert all(line["call"] in ("get", "release", "close") for line in idle)
+    for line in log.lines:
+        assert set(line) >= {"run", "p", "action", "op", "free", "orphans", "closed", "held"}
+        assert len(line["held"]) == setup.clients  # type: ignore[arg-type]
+
+
+def test_static_pool_starts_with_its_count_numbered_from_one() -> None:
+    harness = Harness(Static(3), 1, RandomDirector(0, calls=0))
+    assert harness.observe().free == (1, 2, 3)
