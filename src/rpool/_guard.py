@@ -77,7 +77,11 @@ class PoolGuard(Generic[R]):
         self._pool._give_back(resource)
 
     def __enter__(self) -> R:
-        return self.resource
+        # The resource property, inlined: `with` is a hot path.
+        try:
+            return self._box[0]
+        except IndexError:
+            raise GuardReleasedError("this guard's resource was given back") from None
 
     def __exit__(
         self,
@@ -91,7 +95,10 @@ class PoolGuard(Generic[R]):
         # Model: Orphan. Only an atomic deque.append and a warning run here: no
         # user code, no lock, so it is safe wherever the collector interrupts
         # (even inside another call on the same pool, on the same thread).
-        box = getattr(self, "_box", None)  # absent if __init__ never ran
+        try:
+            box = self._box
+        except AttributeError:  # get() was interrupted before it set _box
+            return
         if box:
             resource = box.pop()
             self._pool._orphans.append(resource)

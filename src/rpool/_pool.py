@@ -153,7 +153,14 @@ class Pool(Generic[C, R]):
             item = free.pop() if free else None
         except IndexError:
             item = None
-        if item is None or type(item) is Grant:
+        if item is None:
+            # _get_slow(None), inlined for the common miss (open, bounded, no
+            # orphan to adopt): the same reads in the same order, one call fewer.
+            if self._closed or self._orphans or self._maximum is None:
+                return self._get_slow(item)
+            next(self._misses)  # Model: Miss.
+            return None
+        if type(item) is Grant:
             return self._get_slow(item)
         guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
         guard._pool = self

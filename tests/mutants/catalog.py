@@ -29,8 +29,7 @@ _TAKE = """\
             item = free.pop() if free else None
         except IndexError:
             item = None
-        if item is None or type(item) is Grant:
-            return self._get_slow(item)"""
+        if item is None:"""
 
 _RESET = """\
         try:
@@ -59,6 +58,12 @@ MUTANTS = (
         "capacity bound (grow when the counters say there is room: two steps)",
         "_pool.py",
         (
+            (
+                "            if self._closed or self._orphans or self._maximum is None:",
+                "            if self._closed or self._orphans or self._maximum is None or (\n"
+                "                self._capacity() < self._maximum\n"
+                "            ):",
+            ),
             (
                 "            if self._maximum is None:\n                # Unbounded",
                 "            if self._maximum is None or (\n"
