@@ -181,12 +181,11 @@ def contracts(session: symbolic.Session, scratch: Path) -> list[str]:
     report = session.check()
     out = [
         f"  {len(report.conditions)} conditions in {', '.join(symbolic.TARGETS)} "
-        f"({symbolic.TIMEOUT} s each, {report.seconds:.0f} s): "
-        f"{report.count('confirmed')} confirmed over all paths, "
-        f"{report.count('unconfirmed')} with no counterexample within {symbolic.TIMEOUT} s, "
+        f"({report.seconds:.0f} s): {report.count('confirmed')} confirmed over all paths, "
+        f"{report.count('unconfirmed')} with no counterexample within the time limit, "
         f"{report.count('refuted')} refuted"
     ]
-    out += [f"    {c.path}:{c.line} {c.verdict}: {c.text}" for c in report.conditions]
+    out += [f"    {c.path}:{c.line} {_says(c)}: {c.text}" for c in report.conditions]
     if report.code != 0 or report.count("refuted") or not report.conditions:
         raise StageFailedError("\n".join([*out, "CrossHair refuted a contract:", report.output]))
     for bug in CONTRACT_BUGS:
@@ -202,6 +201,15 @@ def contracts(session: symbolic.Session, scratch: Path) -> list[str]:
                 "\n".join([*out, f"CrossHair missed {bug.name}", refuted.output])
             )
     return out
+
+
+def _says(condition: symbolic.Condition) -> str:
+    """What CrossHair's verdict on `condition` means."""
+    if condition.verdict == "confirmed":
+        return "confirmed over all paths"
+    if condition.verdict == "unconfirmed":
+        return f"no counterexample within {symbolic.TARGETS.get(condition.path, '?')} s"
+    return f"REFUTED ({condition.message})"
 
 
 def _altered(run: list[dict[str, object]], index: int) -> list[dict[str, object]]:
