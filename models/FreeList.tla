@@ -1,0 +1,1066 @@
+------------------------------ MODULE FreeList ------------------------------
+(***************************************************************************)
+(* rpool's free list and scaling, at the atomic granularity of the code in *)
+(* src/rpool/ (_pool.py, _guard.py, _freelist.py, _scale.py).             *)
+(*                                                                         *)
+(* One deque `free` holds spare capacity as grants at its left end and     *)
+(* idle resources at its right end; `pop()` takes from the right, so one   *)
+(* atomic pop decides between reuse, growth and "nothing left".  Every     *)
+(* label below is one runtime-atomic operation of the code (a deque or     *)
+(* list method, a read of `_closed`) or one call of user code (`new`,      *)
+(* `reset`, a resource's `close`), named as the "# Model: X" comment on    *)
+(* that line.  PlusCal needs unique labels, so where one action occurs in  *)
+(* several functions the label is the action's name followed by the       *)
+(* function's, e.g. CheckClosed_put is the CheckClosed of `_put_idle`.     *)
+(* The few labels that touch no shared variable (Idle, CheckClosed_retire  *)
+(* under AutoScale, Miss) are control steps: they commute with every step  *)
+(* of every other process.  docs/models.md maps each label to its lines.   *)
+(*                                                                         *)
+(* This module stays unbounded; MC*.tla add the bounds.                   *)
+(***************************************************************************)
+EXTENDS Integers, Sequences, FiniteSets, TLC
+
+CONSTANTS
+    Clients,     \* the threads calling get(), release(), close(): numbers >= 1
+    Closers,     \* the clients that may call close()
+    Static,      \* TRUE: Static(count = Maximum); FALSE: AutoScale
+    Bounded,     \* a Static pool, or an AutoScale pool with a maximum
+    Maximum,     \* Static.count, or AutoScale.maximum when Bounded
+    Initial,     \* AutoScale.initial (a Static pool starts with Maximum)
+    ChunkSize,   \* AutoScale.chunk_size; 0 doubles
+    NewFails,    \* the user's new() may raise
+    ResetFails,  \* the user's reset() may return False (or raise)
+    CloseFails,  \* a resource's close() may raise
+    Orphaning,   \* guards may be garbage-collected while still holding
+    Mutant       \* "none" for the code as it is; see MCMutants.tla
+
+ASSUME Clients \subseteq Nat \ {0} /\ Closers \subseteq Clients
+ASSUME Static \in BOOLEAN /\ Bounded \in BOOLEAN /\ (Static => Bounded)
+ASSUME Maximum \in Nat \ {0} /\ Initial \in Nat /\ ChunkSize \in Nat
+ASSUME Bounded => Initial <= Maximum
+
+(* The garbage collector runs guards' finalizers; it is process 0.         *)
+Collector == 0
+
+(***************************************************************************)
+(* Items of the deque.  A resource is its identity, a positive number; a   *)
+(* grant of n units is -n; None (an empty pop) is 0.  A discarded          *)
+(* resource's number is reused for the next one created: nothing refers    *)
+(* to a discarded resource (checked by Conserved), so reuse only keeps the *)
+(* state space finite.                                                     *)
+(***************************************************************************)
+None == 0
+Grant(n) == -n
+IsGrant(i) == i < 0
+IsRes(i) == i > 0
+Size(g) == -g
+
+Last(s) == s[Len(s)]
+Front(s) == SubSeq(s, 1, Len(s) - 1)
+
+Min(a, b) == IF a < b THEN a ELSE b
+Max(a, b) == IF a > b THEN a ELSE b
+
+(* AutoScale.growth(capacity): _scale.py.                                  *)
+Growth(capacity) ==
+    LET step == IF ChunkSize = 0 THEN Max(capacity, 1) ELSE ChunkSize
+    IN IF Bounded THEN Min(step, Maximum - capacity) ELSE step
+
+(* AutoScale.grants(): the growths from Initial up to Maximum.             *)
+RECURSIVE GrantsFrom(_)
+GrantsFrom(capacity) ==
+    IF ~Bounded \/ capacity >= Maximum THEN <<>>
+    ELSE <<Growth(capacity)>> \o GrantsFrom(capacity + Growth(capacity))
+
+RECURSIVE Reverse(_)
+Reverse(s) == IF s = <<>> THEN <<>> ELSE Reverse(Tail(s)) \o <<Head(s)>>
+
+InitialCount == IF Static THEN Maximum ELSE Initial
+
+(* Pool.__init__: the grants reversed (the first growth pops the rightmost *)
+(* one), then the initial resources.                                       *)
+InitFree ==
+    LET grants == IF Static THEN <<>> ELSE Reverse(GrantsFrom(Initial))
+    IN [i \in 1..Len(grants) |-> Grant(grants[i])]
+       \o [i \in 1..InitialCount |-> i]
+
+(* --algorithm FreeList {
+variables
+    free = InitFree,                  \* Pool._free
+    orphans = <<>>,                   \* Pool._orphans
+    closed = FALSE,                   \* Pool._closed
+    held = [c \in Clients |-> {}],    \* the resources in c's guards
+    raised = [c \in Clients |-> FALSE], \* an exception is leaving c's call
+    \* Ghost and history variables (nothing in the code reads them):
+    live = 1..InitialCount,           \* resources created, not yet discarded
+    making = 0,                       \* capacity units reserved, not yet created
+    hands = [c \in Clients |-> {}],   \* resources inside c's current call
+    failedNew = FALSE;                \* some new() has raised
+
+define {
+    Resources(s) == {s[i] : i \in {j \in 1..Len(s) : IsRes(s[j])}}
+    IdleCount == Cardinality({i \in 1..Len(free) : IsRes(free[i])})
+    RECURSIVE SpareIn(_)
+    SpareIn(s) == IF s = <<>> THEN 0
+                  ELSE (IF IsGrant(Head(s)) THEN Size(Head(s)) ELSE 0) + SpareIn(Tail(s))
+    Spare == SpareIn(free)
+    \* Capacity counts in-flight creations: units reserved but not yet made.
+    Capacity == Cardinality(live) + making
+    \* Spare capacity as the accounting implies it, whether or not it is in free.
+    Unreserved == IF Bounded THEN Maximum - Capacity ELSE 1
+    Fresh == CHOOSE r \in 1..(Cardinality(live) + 1) : r \notin live
+    \* Growth sizes an unbounded pool may choose: see docs/models.md, Reserve.
+    GrowthChoices == IF ChunkSize = 0 THEN 1..Max(Capacity, 1) ELSE {ChunkSize}
+}
+
+\* Pool._discard: Model: Discard.  The resource's close() may raise; the
+\* exception then leaves the call (drain() collects it and raises at the
+\* end).  `retiring`: the resource failed its reset, so its unit of capacity
+\* goes on to a replacement or back to spare (under Static or a bounded
+\* AutoScale pool): it is in flight until then.
+procedure discard(gone, retiring) {
+Discard:
+    live := live \ {gone};
+    hands[self] := hands[self] \ {gone};
+    if (retiring) making := making + 1;
+    either skip or { await CloseFails; raised[self] := TRUE };
+    return;
+}
+
+\* Pool._return_capacity (bounded pools only): read _closed, then appendleft.
+procedure return_capacity(spare_units) {
+CheckClosed_return:
+    if (closed) { making := making - spare_units; return };
+ReturnGrant:
+    free := <<Grant(spare_units)>> \o free;
+    making := making - spare_units;
+    return;
+}
+
+\* Pool._drain: pop until empty, discarding resources and dropping grants.
+procedure drain() {
+DrainFree:
+    if (free = <<>>) return
+    else with (i = Last(free)) {
+        free := Front(free);
+        if (IsRes(i)) {
+            hands[self] := hands[self] \cup {i};
+            call discard(i, FALSE);
+            goto DrainFree
+        } else goto DrainFree
+    }
+}
+
+\* Pool._put_idle: append, then read _closed and drain if set.
+procedure put_idle(made) {
+PutIdle:
+    free := Append(free, made);
+    hands[self] := hands[self] \ {made};
+CheckClosed_put:
+    if (closed /\ Mutant # "NoDrainOnPut") { call drain(); return }
+    else return;
+}
+
+\* Pool._give_back(resource, adopt=False): reset, then make idle or retire.
+\* The adoption that follows when adopt=True is the caller's (TakeOrphan).
+procedure give_back(back) {
+Reset:
+    either {
+        if (Mutant = "PutBeforeReset") {
+            \* Mutant: the resource is visible in free while reset() runs.
+            free := Append(free, back);
+            goto ResetLate
+        } else { call put_idle(back); return }
+    } or {
+        await ResetFails;
+        \* reset() returned False (the call goes on to adopt an orphan), or
+        \* raised or returned a non-bool (the exception leaves the call).
+        either skip or raised[self] := TRUE;
+        if (Static \/ Bounded) { call discard(back, TRUE); goto CheckClosed_retire }
+        else { call discard(back, FALSE); return }
+    };
+ResetLate:
+    \* Mutant PutBeforeReset only: reset() finishes after the append.
+    hands[self] := hands[self] \ {back};
+    return;
+CheckClosed_retire:
+    \* Static: `self._replaces and not self._closed`; AutoScale: no read here,
+    \* _return_capacity reads _closed.  A closed Static pool's
+    \* _return_capacity reads _closed again, sees it set (it never goes
+    \* back) and does nothing: merged into this step.
+    if (~Static) {
+        if (Mutant = "LeakOnReset") { making := making - 1; return }
+        else { call return_capacity(1); return }
+    } else if (closed) { making := making - 1; return };
+Replace:
+    \* The replacement's new(); its capacity was the discarded resource's.
+    either {
+        with (r = Fresh) {
+            live := live \cup {r};
+            making := making - 1;
+            hands[self] := hands[self] \cup {r};
+            call put_idle(r);
+            return
+        }
+    } or {
+        await NewFails;
+        failedNew := TRUE;
+        raised[self] := TRUE;
+        call return_capacity(1);
+        return
+    }
+}
+
+\* The garbage collector finalizes an unreachable guard: PoolGuard.__del__.
+\* It may run between any two steps of any client, the guard's own included.
+process (collector = Collector) {
+Orphan:
+    while (TRUE) {
+        await Orphaning;
+        with (c \in Clients, r \in held[c]) {
+            held[c] := held[c] \ {r};
+            orphans := Append(orphans, r)
+        }
+    }
+}
+
+fair process (client \in Clients)
+variables
+    op = "none",    \* the call in progress: "get", "release" or "close"
+    item = None,    \* get(): what TakeFree popped
+    units = 0,      \* _grow(): units reserved and not yet created
+    retry = FALSE,  \* _get_slow(): the second pass, after adopting an orphan
+    orphan = None,  \* _adopt_orphan(): the orphan taken
+    spareAtLP = 0;  \* ghost: idle + spare when get()'s TakeFree found free empty
+{
+Idle:
+    raised[self] := FALSE;
+    either { op := "get"; goto TakeFree }
+    or { await held[self] # {}; op := "release"; goto Claim }
+    or { await self \in Closers; op := "close"; goto SetClosed };
+
+\* ---- get() and _get_slow() ---------------------------------------------
+TakeFree:
+    \* `free.pop() if free else None`: the len() read that saw the deque
+    \* empty, or the pop; the linearization point of get().
+    raised[self] := FALSE;  \* an adopted orphan's error became a warning
+    if (free = <<>>) { item := None; spareAtLP := IdleCount + Unreserved }
+    else with (i = Last(free)) {
+        item := i;
+        free := Front(free);
+        if (IsRes(i)) hands[self] := hands[self] \cup {i}
+        else making := making + Size(i)
+    };
+CheckClosed:
+    if (closed /\ ~(Mutant = "NoCheckClosed" /\ IsRes(item))) {
+        \* PoolClosedError; what the pop took is abandoned.
+        with (i = item) {
+            item := None; spareAtLP := 0; retry := FALSE; op := "none";
+            if (IsRes(i)) { call discard(i, FALSE); goto Idle }
+            else {
+                if (IsGrant(i)) making := making - Size(i);  \* dropped
+                goto Idle
+            }
+        }
+    } else if (IsRes(item)) {
+        held[self] := held[self] \cup {item};
+        hands[self] := hands[self] \ {item};
+        item := None; retry := FALSE; op := "none";
+        goto Idle
+    } else if (IsGrant(item)) {
+        units := Size(item); item := None; retry := FALSE;
+        goto Create
+    } else if (retry \/ Mutant = "RetryGrow") {
+        if (Bounded) goto Miss else goto Reserve
+    } else goto TakeOrphan;
+
+Miss:
+    \* next(self._misses); get() returns None.
+    spareAtLP := 0; retry := FALSE; op := "none";
+    goto Idle;
+
+Reserve:
+    \* Unbounded pools: size the growth from the counters, reserve it.
+    spareAtLP := 0; retry := FALSE;
+    with (n \in GrowthChoices) {
+        units := n;
+        making := making + n
+    };
+
+\* ---- _grow(units) --------------------------------------------------------
+Create:
+    if (raised[self]) {
+        \* A drain in _put_idle raised: the exception leaves _grow; the
+        \* units not yet made are dropped (the pool is closed).
+        making := making - units; units := 0; op := "none";
+        goto Idle
+    } else either {
+        with (r = Fresh) {
+            live := live \cup {r};
+            making := making - 1;
+            if (units > 1 \/ Mutant = "RetryGrow") {
+                hands[self] := hands[self] \cup {r};
+                units := units - 1;
+                if (units = 0) {
+                    \* Mutant RetryGrow: push even the caller's own, pop again.
+                    call put_idle(r); goto TakeFree
+                } else { call put_idle(r); goto Create }
+            } else {
+                \* The caller's own: nobody else can take it.
+                held[self] := held[self] \cup {r};
+                units := 0; op := "none";
+                goto Idle
+            }
+        }
+    } or {
+        await NewFails;
+        failedNew := TRUE;
+        with (n = units) {
+            units := 0; op := "none";
+            if (Bounded /\ Mutant # "KeepReservation") {
+                call return_capacity(n); goto Idle
+            } else {
+                \* Unbounded: no grant.  Mutant KeepReservation: none either.
+                making := making - n; goto Idle
+            }
+        }
+    };
+
+\* ---- release() -----------------------------------------------------------
+Claim:
+    \* PoolGuard.release(): `self._box.pop()`.  The box is found empty only
+    \* by a second release() of the same guard, which returns: the model
+    \* lets the collector empty it in between to the same effect.
+    if (held[self] = {}) { op := "none"; goto Idle }
+    else with (r \in held[self]) {
+        held[self] := held[self] \ {r};
+        hands[self] := hands[self] \cup {r};
+        call give_back(r);
+        goto TakeOrphan
+    };
+
+\* ---- _adopt_orphan(), from _get_slow or from release --------------------
+TakeOrphan:
+    \* `self._orphans` (len) then `self._orphans.pop()`: the read that saw
+    \* none, or the pop.  A release() whose reset or drain raised skips it.
+    if (raised[self] \/ orphans = <<>>) {
+        if (op = "get") { if (Bounded) goto Miss else goto Reserve }
+        else { op := "none"; goto Idle }
+    } else with (o = Last(orphans)) {
+        orphan := o;
+        orphans := Front(orphans);
+        hands[self] := hands[self] \cup {o}
+    };
+CheckClosed_adopt:
+    \* Errors of an adopted resource's reset() or close() become warnings.
+    with (o = orphan) {
+        orphan := None;
+        if (closed) {
+            if (op = "get") { retry := TRUE; call discard(o, FALSE); goto TakeFree }
+            else { op := "none"; call discard(o, FALSE); goto Idle }
+        } else {
+            if (op = "get") { retry := TRUE; call give_back(o); goto TakeFree }
+            else { op := "none"; call give_back(o); goto Idle }
+        }
+    };
+
+\* ---- close() -------------------------------------------------------------
+SetClosed:
+    closed := TRUE;
+    call drain();
+TakeOrphan_close:
+    if (orphans = <<>>) { op := "none"; goto Idle }
+    else with (o = Last(orphans)) {
+        orphans := Front(orphans);
+        hands[self] := hands[self] \cup {o};
+        call discard(o, FALSE);
+        goto TakeOrphan_close
+    }
+}
+} *)
+\* BEGIN TRANSLATION
+CONSTANT defaultInitValue
+VARIABLES pc, free, orphans, closed, held, raised, live, making, hands, 
+          failedNew, stack
+
+(* define statement *)
+Resources(s) == {s[i] : i \in {j \in 1..Len(s) : IsRes(s[j])}}
+IdleCount == Cardinality({i \in 1..Len(free) : IsRes(free[i])})
+RECURSIVE SpareIn(_)
+SpareIn(s) == IF s = <<>> THEN 0
+              ELSE (IF IsGrant(Head(s)) THEN Size(Head(s)) ELSE 0) + SpareIn(Tail(s))
+Spare == SpareIn(free)
+
+Capacity == Cardinality(live) + making
+
+Unreserved == IF Bounded THEN Maximum - Capacity ELSE 1
+Fresh == CHOOSE r \in 1..(Cardinality(live) + 1) : r \notin live
+
+GrowthChoices == IF ChunkSize = 0 THEN 1..Max(Capacity, 1) ELSE {ChunkSize}
+
+VARIABLES gone, retiring, spare_units, made, back, op, item, units, retry, 
+          orphan, spareAtLP
+
+vars == << pc, free, orphans, closed, held, raised, live, making, hands, 
+           failedNew, stack, gone, retiring, spare_units, made, back, op, 
+           item, units, retry, orphan, spareAtLP >>
+
+ProcSet == {Collector} \cup (Clients)
+
+Init == (* Global variables *)
+        /\ free = InitFree
+        /\ orphans = <<>>
+        /\ closed = FALSE
+        /\ held = [c \in Clients |-> {}]
+        /\ raised = [c \in Clients |-> FALSE]
+        /\ live = 1..InitialCount
+        /\ making = 0
+        /\ hands = [c \in Clients |-> {}]
+        /\ failedNew = FALSE
+        (* Procedure discard *)
+        /\ gone = [ self \in ProcSet |-> defaultInitValue]
+        /\ retiring = [ self \in ProcSet |-> defaultInitValue]
+        (* Procedure return_capacity *)
+        /\ spare_units = [ self \in ProcSet |-> defaultInitValue]
+        (* Procedure put_idle *)
+        /\ made = [ self \in ProcSet |-> defaultInitValue]
+        (* Procedure give_back *)
+        /\ back = [ self \in ProcSet |-> defaultInitValue]
+        (* Process client *)
+        /\ op = [self \in Clients |-> "none"]
+        /\ item = [self \in Clients |-> None]
+        /\ units = [self \in Clients |-> 0]
+        /\ retry = [self \in Clients |-> FALSE]
+        /\ orphan = [self \in Clients |-> None]
+        /\ spareAtLP = [self \in Clients |-> 0]
+        /\ stack = [self \in ProcSet |-> << >>]
+        /\ pc = [self \in ProcSet |-> CASE self = Collector -> "Orphan"
+                                        [] self \in Clients -> "Idle"]
+
+Discard(self) == /\ pc[self] = "Discard"
+                 /\ live' = live \ {gone[self]}
+                 /\ hands' = [hands EXCEPT ![self] = hands[self] \ {gone[self]}]
+                 /\ IF retiring[self]
+                       THEN /\ making' = making + 1
+                       ELSE /\ TRUE
+                            /\ UNCHANGED making
+                 /\ \/ /\ TRUE
+                       /\ UNCHANGED raised
+                    \/ /\ CloseFails
+                       /\ raised' = [raised EXCEPT ![self] = TRUE]
+                 /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                 /\ gone' = [gone EXCEPT ![self] = Head(stack[self]).gone]
+                 /\ retiring' = [retiring EXCEPT ![self] = Head(stack[self]).retiring]
+                 /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                 /\ UNCHANGED << free, orphans, closed, held, failedNew, 
+                                 spare_units, made, back, op, item, units, 
+                                 retry, orphan, spareAtLP >>
+
+discard(self) == Discard(self)
+
+CheckClosed_return(self) == /\ pc[self] = "CheckClosed_return"
+                            /\ IF closed
+                                  THEN /\ making' = making - spare_units[self]
+                                       /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                       /\ spare_units' = [spare_units EXCEPT ![self] = Head(stack[self]).spare_units]
+                                       /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                                  ELSE /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
+                                       /\ UNCHANGED << making, stack, 
+                                                       spare_units >>
+                            /\ UNCHANGED << free, orphans, closed, held, 
+                                            raised, live, hands, failedNew, 
+                                            gone, retiring, made, back, op, 
+                                            item, units, retry, orphan, 
+                                            spareAtLP >>
+
+ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
+                     /\ free' = <<Grant(spare_units[self])>> \o free
+                     /\ making' = making - spare_units[self]
+                     /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                     /\ spare_units' = [spare_units EXCEPT ![self] = Head(stack[self]).spare_units]
+                     /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                     /\ UNCHANGED << orphans, closed, held, raised, live, 
+                                     hands, failedNew, gone, retiring, made, 
+                                     back, op, item, units, retry, orphan, 
+                                     spareAtLP >>
+
+return_capacity(self) == CheckClosed_return(self) \/ ReturnGrant(self)
+
+DrainFree(self) == /\ pc[self] = "DrainFree"
+                   /\ IF free = <<>>
+                         THEN /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                              /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                              /\ UNCHANGED << free, hands, gone, retiring >>
+                         ELSE /\ LET i == Last(free) IN
+                                   /\ free' = Front(free)
+                                   /\ IF IsRes(i)
+                                         THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {i}]
+                                              /\ /\ gone' = [gone EXCEPT ![self] = i]
+                                                 /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                 /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                          pc        |->  "DrainFree",
+                                                                                          gone      |->  gone[self],
+                                                                                          retiring  |->  retiring[self] ] >>
+                                                                                      \o stack[self]]
+                                              /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                         ELSE /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
+                                              /\ UNCHANGED << hands, stack, 
+                                                              gone, retiring >>
+                   /\ UNCHANGED << orphans, closed, held, raised, live, making, 
+                                   failedNew, spare_units, made, back, op, 
+                                   item, units, retry, orphan, spareAtLP >>
+
+drain(self) == DrainFree(self)
+
+PutIdle(self) == /\ pc[self] = "PutIdle"
+                 /\ free' = Append(free, made[self])
+                 /\ hands' = [hands EXCEPT ![self] = hands[self] \ {made[self]}]
+                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
+                 /\ UNCHANGED << orphans, closed, held, raised, live, making, 
+                                 failedNew, stack, gone, retiring, spare_units, 
+                                 made, back, op, item, units, retry, orphan, 
+                                 spareAtLP >>
+
+CheckClosed_put(self) == /\ pc[self] = "CheckClosed_put"
+                         /\ IF closed /\ Mutant # "NoDrainOnPut"
+                               THEN /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "drain",
+                                                                             pc        |->  Head(stack[self]).pc ] >>
+                                                                         \o Tail(stack[self])]
+                                    /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
+                                    /\ made' = made
+                               ELSE /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                    /\ made' = [made EXCEPT ![self] = Head(stack[self]).made]
+                                    /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                         /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                         live, making, hands, failedNew, gone, 
+                                         retiring, spare_units, back, op, item, 
+                                         units, retry, orphan, spareAtLP >>
+
+put_idle(self) == PutIdle(self) \/ CheckClosed_put(self)
+
+Reset(self) == /\ pc[self] = "Reset"
+               /\ \/ /\ IF Mutant = "PutBeforeReset"
+                           THEN /\ free' = Append(free, back[self])
+                                /\ pc' = [pc EXCEPT ![self] = "ResetLate"]
+                                /\ UNCHANGED << stack, made >>
+                           ELSE /\ /\ made' = [made EXCEPT ![self] = back[self]]
+                                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "put_idle",
+                                                                            pc        |->  Head(stack[self]).pc,
+                                                                            made      |->  made[self] ] >>
+                                                                        \o Tail(stack[self])]
+                                /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                /\ free' = free
+                     /\ UNCHANGED <<raised, gone, retiring>>
+                  \/ /\ ResetFails
+                     /\ \/ /\ TRUE
+                           /\ UNCHANGED raised
+                        \/ /\ raised' = [raised EXCEPT ![self] = TRUE]
+                     /\ IF Static \/ Bounded
+                           THEN /\ /\ gone' = [gone EXCEPT ![self] = back[self]]
+                                   /\ retiring' = [retiring EXCEPT ![self] = TRUE]
+                                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                            pc        |->  "CheckClosed_retire",
+                                                                            gone      |->  gone[self],
+                                                                            retiring  |->  retiring[self] ] >>
+                                                                        \o stack[self]]
+                                /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                           ELSE /\ /\ gone' = [gone EXCEPT ![self] = back[self]]
+                                   /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                            pc        |->  Head(stack[self]).pc,
+                                                                            gone      |->  gone[self],
+                                                                            retiring  |->  retiring[self] ] >>
+                                                                        \o Tail(stack[self])]
+                                /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                     /\ UNCHANGED <<free, made>>
+               /\ UNCHANGED << orphans, closed, held, live, making, hands, 
+                               failedNew, spare_units, back, op, item, units, 
+                               retry, orphan, spareAtLP >>
+
+ResetLate(self) == /\ pc[self] = "ResetLate"
+                   /\ hands' = [hands EXCEPT ![self] = hands[self] \ {back[self]}]
+                   /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                   /\ back' = [back EXCEPT ![self] = Head(stack[self]).back]
+                   /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                   /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                                   making, failedNew, gone, retiring, 
+                                   spare_units, made, op, item, units, retry, 
+                                   orphan, spareAtLP >>
+
+CheckClosed_retire(self) == /\ pc[self] = "CheckClosed_retire"
+                            /\ IF ~Static
+                                  THEN /\ IF Mutant = "LeakOnReset"
+                                             THEN /\ making' = making - 1
+                                                  /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                                  /\ back' = [back EXCEPT ![self] = Head(stack[self]).back]
+                                                  /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                                                  /\ UNCHANGED spare_units
+                                             ELSE /\ /\ spare_units' = [spare_units EXCEPT ![self] = 1]
+                                                     /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                                              pc        |->  Head(stack[self]).pc,
+                                                                                              spare_units |->  spare_units[self] ] >>
+                                                                                          \o Tail(stack[self])]
+                                                  /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
+                                                  /\ UNCHANGED << making, back >>
+                                  ELSE /\ IF closed
+                                             THEN /\ making' = making - 1
+                                                  /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                                  /\ back' = [back EXCEPT ![self] = Head(stack[self]).back]
+                                                  /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                                             ELSE /\ pc' = [pc EXCEPT ![self] = "Replace"]
+                                                  /\ UNCHANGED << making, 
+                                                                  stack, back >>
+                                       /\ UNCHANGED spare_units
+                            /\ UNCHANGED << free, orphans, closed, held, 
+                                            raised, live, hands, failedNew, 
+                                            gone, retiring, made, op, item, 
+                                            units, retry, orphan, spareAtLP >>
+
+Replace(self) == /\ pc[self] = "Replace"
+                 /\ \/ /\ LET r == Fresh IN
+                            /\ live' = (live \cup {r})
+                            /\ making' = making - 1
+                            /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {r}]
+                            /\ /\ made' = [made EXCEPT ![self] = r]
+                               /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "put_idle",
+                                                                        pc        |->  Head(stack[self]).pc,
+                                                                        made      |->  made[self] ] >>
+                                                                    \o Tail(stack[self])]
+                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                       /\ UNCHANGED <<raised, failedNew, spare_units>>
+                    \/ /\ NewFails
+                       /\ failedNew' = TRUE
+                       /\ raised' = [raised EXCEPT ![self] = TRUE]
+                       /\ /\ spare_units' = [spare_units EXCEPT ![self] = 1]
+                          /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                   pc        |->  Head(stack[self]).pc,
+                                                                   spare_units |->  spare_units[self] ] >>
+                                                               \o Tail(stack[self])]
+                       /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
+                       /\ UNCHANGED <<live, making, hands, made>>
+                 /\ UNCHANGED << free, orphans, closed, held, gone, retiring, 
+                                 back, op, item, units, retry, orphan, 
+                                 spareAtLP >>
+
+give_back(self) == Reset(self) \/ ResetLate(self)
+                      \/ CheckClosed_retire(self) \/ Replace(self)
+
+Orphan == /\ pc[Collector] = "Orphan"
+          /\ Orphaning
+          /\ \E c \in Clients:
+               \E r \in held[c]:
+                 /\ held' = [held EXCEPT ![c] = held[c] \ {r}]
+                 /\ orphans' = Append(orphans, r)
+          /\ pc' = [pc EXCEPT ![Collector] = "Orphan"]
+          /\ UNCHANGED << free, closed, raised, live, making, hands, failedNew, 
+                          stack, gone, retiring, spare_units, made, back, op, 
+                          item, units, retry, orphan, spareAtLP >>
+
+collector == Orphan
+
+Idle(self) == /\ pc[self] = "Idle"
+              /\ raised' = [raised EXCEPT ![self] = FALSE]
+              /\ \/ /\ op' = [op EXCEPT ![self] = "get"]
+                    /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
+                 \/ /\ held[self] # {}
+                    /\ op' = [op EXCEPT ![self] = "release"]
+                    /\ pc' = [pc EXCEPT ![self] = "Claim"]
+                 \/ /\ self \in Closers
+                    /\ op' = [op EXCEPT ![self] = "close"]
+                    /\ pc' = [pc EXCEPT ![self] = "SetClosed"]
+              /\ UNCHANGED << free, orphans, closed, held, live, making, hands, 
+                              failedNew, stack, gone, retiring, spare_units, 
+                              made, back, item, units, retry, orphan, 
+                              spareAtLP >>
+
+TakeFree(self) == /\ pc[self] = "TakeFree"
+                  /\ raised' = [raised EXCEPT ![self] = FALSE]
+                  /\ IF free = <<>>
+                        THEN /\ item' = [item EXCEPT ![self] = None]
+                             /\ spareAtLP' = [spareAtLP EXCEPT ![self] = IdleCount + Unreserved]
+                             /\ UNCHANGED << free, making, hands >>
+                        ELSE /\ LET i == Last(free) IN
+                                  /\ item' = [item EXCEPT ![self] = i]
+                                  /\ free' = Front(free)
+                                  /\ IF IsRes(i)
+                                        THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {i}]
+                                             /\ UNCHANGED making
+                                        ELSE /\ making' = making + Size(i)
+                                             /\ hands' = hands
+                             /\ UNCHANGED spareAtLP
+                  /\ pc' = [pc EXCEPT ![self] = "CheckClosed"]
+                  /\ UNCHANGED << orphans, closed, held, live, failedNew, 
+                                  stack, gone, retiring, spare_units, made, 
+                                  back, op, units, retry, orphan >>
+
+CheckClosed(self) == /\ pc[self] = "CheckClosed"
+                     /\ IF closed /\ ~(Mutant = "NoCheckClosed" /\ IsRes(item[self]))
+                           THEN /\ LET i == item[self] IN
+                                     /\ item' = [item EXCEPT ![self] = None]
+                                     /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
+                                     /\ retry' = [retry EXCEPT ![self] = FALSE]
+                                     /\ op' = [op EXCEPT ![self] = "none"]
+                                     /\ IF IsRes(i)
+                                           THEN /\ /\ gone' = [gone EXCEPT ![self] = i]
+                                                   /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                            pc        |->  "Idle",
+                                                                                            gone      |->  gone[self],
+                                                                                            retiring  |->  retiring[self] ] >>
+                                                                                        \o stack[self]]
+                                                /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                /\ UNCHANGED making
+                                           ELSE /\ IF IsGrant(i)
+                                                      THEN /\ making' = making - Size(i)
+                                                      ELSE /\ TRUE
+                                                           /\ UNCHANGED making
+                                                /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                                /\ UNCHANGED << stack, gone, 
+                                                                retiring >>
+                                /\ UNCHANGED << held, hands, units >>
+                           ELSE /\ IF IsRes(item[self])
+                                      THEN /\ held' = [held EXCEPT ![self] = held[self] \cup {item[self]}]
+                                           /\ hands' = [hands EXCEPT ![self] = hands[self] \ {item[self]}]
+                                           /\ item' = [item EXCEPT ![self] = None]
+                                           /\ retry' = [retry EXCEPT ![self] = FALSE]
+                                           /\ op' = [op EXCEPT ![self] = "none"]
+                                           /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                           /\ units' = units
+                                      ELSE /\ IF IsGrant(item[self])
+                                                 THEN /\ units' = [units EXCEPT ![self] = Size(item[self])]
+                                                      /\ item' = [item EXCEPT ![self] = None]
+                                                      /\ retry' = [retry EXCEPT ![self] = FALSE]
+                                                      /\ pc' = [pc EXCEPT ![self] = "Create"]
+                                                 ELSE /\ IF retry[self] \/ Mutant = "RetryGrow"
+                                                            THEN /\ IF Bounded
+                                                                       THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
+                                                                       ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                                            ELSE /\ pc' = [pc EXCEPT ![self] = "TakeOrphan"]
+                                                      /\ UNCHANGED << item, 
+                                                                      units, 
+                                                                      retry >>
+                                           /\ UNCHANGED << held, hands, op >>
+                                /\ UNCHANGED << making, stack, gone, retiring, 
+                                                spareAtLP >>
+                     /\ UNCHANGED << free, orphans, closed, raised, live, 
+                                     failedNew, spare_units, made, back, 
+                                     orphan >>
+
+Miss(self) == /\ pc[self] = "Miss"
+              /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
+              /\ retry' = [retry EXCEPT ![self] = FALSE]
+              /\ op' = [op EXCEPT ![self] = "none"]
+              /\ pc' = [pc EXCEPT ![self] = "Idle"]
+              /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                              making, hands, failedNew, stack, gone, retiring, 
+                              spare_units, made, back, item, units, orphan >>
+
+Reserve(self) == /\ pc[self] = "Reserve"
+                 /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
+                 /\ retry' = [retry EXCEPT ![self] = FALSE]
+                 /\ \E n \in GrowthChoices:
+                      /\ units' = [units EXCEPT ![self] = n]
+                      /\ making' = making + n
+                 /\ pc' = [pc EXCEPT ![self] = "Create"]
+                 /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                                 hands, failedNew, stack, gone, retiring, 
+                                 spare_units, made, back, op, item, orphan >>
+
+Create(self) == /\ pc[self] = "Create"
+                /\ IF raised[self]
+                      THEN /\ making' = making - units[self]
+                           /\ units' = [units EXCEPT ![self] = 0]
+                           /\ op' = [op EXCEPT ![self] = "none"]
+                           /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                           /\ UNCHANGED << held, live, hands, failedNew, stack, 
+                                           spare_units, made >>
+                      ELSE /\ \/ /\ LET r == Fresh IN
+                                      /\ live' = (live \cup {r})
+                                      /\ making' = making - 1
+                                      /\ IF units[self] > 1 \/ Mutant = "RetryGrow"
+                                            THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {r}]
+                                                 /\ units' = [units EXCEPT ![self] = units[self] - 1]
+                                                 /\ IF units'[self] = 0
+                                                       THEN /\ /\ made' = [made EXCEPT ![self] = r]
+                                                               /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "put_idle",
+                                                                                                        pc        |->  "TakeFree",
+                                                                                                        made      |->  made[self] ] >>
+                                                                                                    \o stack[self]]
+                                                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                                       ELSE /\ /\ made' = [made EXCEPT ![self] = r]
+                                                               /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "put_idle",
+                                                                                                        pc        |->  "Create",
+                                                                                                        made      |->  made[self] ] >>
+                                                                                                    \o stack[self]]
+                                                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                                 /\ UNCHANGED << held, op >>
+                                            ELSE /\ held' = [held EXCEPT ![self] = held[self] \cup {r}]
+                                                 /\ units' = [units EXCEPT ![self] = 0]
+                                                 /\ op' = [op EXCEPT ![self] = "none"]
+                                                 /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                                 /\ UNCHANGED << hands, stack, 
+                                                                 made >>
+                                 /\ UNCHANGED <<failedNew, spare_units>>
+                              \/ /\ NewFails
+                                 /\ failedNew' = TRUE
+                                 /\ LET n == units[self] IN
+                                      /\ units' = [units EXCEPT ![self] = 0]
+                                      /\ op' = [op EXCEPT ![self] = "none"]
+                                      /\ IF Bounded /\ Mutant # "KeepReservation"
+                                            THEN /\ /\ spare_units' = [spare_units EXCEPT ![self] = n]
+                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                                             pc        |->  "Idle",
+                                                                                             spare_units |->  spare_units[self] ] >>
+                                                                                         \o stack[self]]
+                                                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
+                                                 /\ UNCHANGED making
+                                            ELSE /\ making' = making - n
+                                                 /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                                 /\ UNCHANGED << stack, 
+                                                                 spare_units >>
+                                 /\ UNCHANGED <<held, live, hands, made>>
+                /\ UNCHANGED << free, orphans, closed, raised, gone, retiring, 
+                                back, item, retry, orphan, spareAtLP >>
+
+Claim(self) == /\ pc[self] = "Claim"
+               /\ IF held[self] = {}
+                     THEN /\ op' = [op EXCEPT ![self] = "none"]
+                          /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                          /\ UNCHANGED << held, hands, stack, back >>
+                     ELSE /\ \E r \in held[self]:
+                               /\ held' = [held EXCEPT ![self] = held[self] \ {r}]
+                               /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {r}]
+                               /\ /\ back' = [back EXCEPT ![self] = r]
+                                  /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
+                                                                           pc        |->  "TakeOrphan",
+                                                                           back      |->  back[self] ] >>
+                                                                       \o stack[self]]
+                               /\ pc' = [pc EXCEPT ![self] = "Reset"]
+                          /\ op' = op
+               /\ UNCHANGED << free, orphans, closed, raised, live, making, 
+                               failedNew, gone, retiring, spare_units, made, 
+                               item, units, retry, orphan, spareAtLP >>
+
+TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
+                    /\ IF raised[self] \/ orphans = <<>>
+                          THEN /\ IF op[self] = "get"
+                                     THEN /\ IF Bounded
+                                                THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
+                                                ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                          /\ op' = op
+                                     ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                          /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                               /\ UNCHANGED << orphans, hands, orphan >>
+                          ELSE /\ LET o == Last(orphans) IN
+                                    /\ orphan' = [orphan EXCEPT ![self] = o]
+                                    /\ orphans' = Front(orphans)
+                                    /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
+                               /\ pc' = [pc EXCEPT ![self] = "CheckClosed_adopt"]
+                               /\ op' = op
+                    /\ UNCHANGED << free, closed, held, raised, live, making, 
+                                    failedNew, stack, gone, retiring, 
+                                    spare_units, made, back, item, units, 
+                                    retry, spareAtLP >>
+
+CheckClosed_adopt(self) == /\ pc[self] = "CheckClosed_adopt"
+                           /\ LET o == orphan[self] IN
+                                /\ orphan' = [orphan EXCEPT ![self] = None]
+                                /\ IF closed
+                                      THEN /\ IF op[self] = "get"
+                                                 THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                      /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                                         /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                                  pc        |->  "TakeFree",
+                                                                                                  gone      |->  gone[self],
+                                                                                                  retiring  |->  retiring[self] ] >>
+                                                                                              \o stack[self]]
+                                                      /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                      /\ op' = op
+                                                 ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                      /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                                         /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                                  pc        |->  "Idle",
+                                                                                                  gone      |->  gone[self],
+                                                                                                  retiring  |->  retiring[self] ] >>
+                                                                                              \o stack[self]]
+                                                      /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                      /\ retry' = retry
+                                           /\ back' = back
+                                      ELSE /\ IF op[self] = "get"
+                                                 THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                      /\ /\ back' = [back EXCEPT ![self] = o]
+                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
+                                                                                                  pc        |->  "TakeFree",
+                                                                                                  back      |->  back[self] ] >>
+                                                                                              \o stack[self]]
+                                                      /\ pc' = [pc EXCEPT ![self] = "Reset"]
+                                                      /\ op' = op
+                                                 ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                      /\ /\ back' = [back EXCEPT ![self] = o]
+                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
+                                                                                                  pc        |->  "Idle",
+                                                                                                  back      |->  back[self] ] >>
+                                                                                              \o stack[self]]
+                                                      /\ pc' = [pc EXCEPT ![self] = "Reset"]
+                                                      /\ retry' = retry
+                                           /\ UNCHANGED << gone, retiring >>
+                           /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                           live, making, hands, failedNew, 
+                                           spare_units, made, item, units, 
+                                           spareAtLP >>
+
+SetClosed(self) == /\ pc[self] = "SetClosed"
+                   /\ closed' = TRUE
+                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "drain",
+                                                            pc        |->  "TakeOrphan_close" ] >>
+                                                        \o stack[self]]
+                   /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
+                   /\ UNCHANGED << free, orphans, held, raised, live, making, 
+                                   hands, failedNew, gone, retiring, 
+                                   spare_units, made, back, op, item, units, 
+                                   retry, orphan, spareAtLP >>
+
+TakeOrphan_close(self) == /\ pc[self] = "TakeOrphan_close"
+                          /\ IF orphans = <<>>
+                                THEN /\ op' = [op EXCEPT ![self] = "none"]
+                                     /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                     /\ UNCHANGED << orphans, hands, stack, 
+                                                     gone, retiring >>
+                                ELSE /\ LET o == Last(orphans) IN
+                                          /\ orphans' = Front(orphans)
+                                          /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
+                                          /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                             /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                             /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                      pc        |->  "TakeOrphan_close",
+                                                                                      gone      |->  gone[self],
+                                                                                      retiring  |->  retiring[self] ] >>
+                                                                                  \o stack[self]]
+                                          /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                     /\ op' = op
+                          /\ UNCHANGED << free, closed, held, raised, live, 
+                                          making, failedNew, spare_units, made, 
+                                          back, item, units, retry, orphan, 
+                                          spareAtLP >>
+
+client(self) == Idle(self) \/ TakeFree(self) \/ CheckClosed(self)
+                   \/ Miss(self) \/ Reserve(self) \/ Create(self)
+                   \/ Claim(self) \/ TakeOrphan(self)
+                   \/ CheckClosed_adopt(self) \/ SetClosed(self)
+                   \/ TakeOrphan_close(self)
+
+Next == collector
+           \/ (\E self \in ProcSet:  \/ discard(self) \/ return_capacity(self)
+                                     \/ drain(self) \/ put_idle(self)
+                                     \/ give_back(self))
+           \/ (\E self \in Clients: client(self))
+
+Spec == /\ Init /\ [][Next]_vars
+        /\ \A self \in Clients : /\ WF_vars(client(self))
+                                 /\ WF_vars(discard(self))
+                                 /\ WF_vars(put_idle(self))
+                                 /\ WF_vars(return_capacity(self))
+                                 /\ WF_vars(give_back(self))
+                                 /\ WF_vars(drain(self))
+
+\* END TRANSLATION
+
+(***************************************************************************)
+(* Properties.  docs/models.md states each in words.                       *)
+(***************************************************************************)
+Range(s) == {s[i] : i \in 1..Len(s)}
+OccurrencesIn(s, r) == Cardinality({i \in 1..Len(s) : s[i] = r})
+
+(* A call in progress, for one client; Quiescent: none anywhere.           *)
+Busy(c) == pc[c] # "Idle"
+Quiescent == \A c \in Clients : ~Busy(c)
+
+(* Every place a resource can be: idle, orphaned, in a guard, in a call.   *)
+Seen == Resources(free) \cup Range(orphans) \cup UNION {held[c] \cup hands[c] : c \in Clients}
+Places(r) == OccurrencesIn(free, r) + OccurrencesIn(orphans, r)
+             + Cardinality({c \in Clients : r \in held[c]})
+             + Cardinality({c \in Clients : r \in hands[c]})
+InUse == Len(orphans) + Cardinality(UNION {held[c] \cup hands[c] : c \in Clients})
+
+TypeOK ==
+    /\ \A i \in 1..Len(free) : free[i] \in Int /\ free[i] # None
+    /\ \A i \in 1..Len(orphans) : orphans[i] \in Nat /\ IsRes(orphans[i])
+    /\ closed \in BOOLEAN
+    /\ failedNew \in BOOLEAN
+    /\ \A c \in Clients :
+          /\ held[c] \subseteq Nat /\ None \notin held[c]
+          /\ hands[c] \subseteq Nat /\ None \notin hands[c]
+          /\ raised[c] \in BOOLEAN
+          /\ op[c] \in {"none", "get", "release", "close"}
+          /\ item[c] \in Int /\ units[c] \in Nat /\ retry[c] \in BOOLEAN
+          /\ spareAtLP[c] \in Nat
+    /\ live \subseteq Nat /\ None \notin live
+    /\ making \in Nat
+
+(* A resource is in one place at a time: never held by two clients, never *)
+(* idle while held or while a call (a reset, a discard) works on it.       *)
+Exclusive == \A r \in Seen : Places(r) = 1
+
+(* No resource is lost or kept after being discarded.                      *)
+Conserved == Seen = live
+
+(* Capacity, counting creations in flight, never exceeds the maximum      *)
+(* (for Static: the count).                                                *)
+CapacityBound == Bounded => Capacity <= Maximum
+
+(* capacity = idle + in use + in flight; a bounded pool's spare capacity   *)
+(* is all in its grants while it is open (after close() grants are       *)
+(* dropped).                                                               *)
+Accounting ==
+    /\ Capacity = IdleCount + InUse + making
+    /\ Bounded => Spare + Capacity <= Maximum
+    /\ Bounded /\ ~closed => Spare + Capacity = Maximum
+
+(* get() returns None only if, at its linearization point (its last       *)
+(* TakeFree), no resource was idle and no capacity was spare.              *)
+NoneOnlyWhenEmpty == \A c \in Clients : pc[c] = "Miss" => spareAtLP[c] = 0
+
+(* A get() that finds the pool closed after its pop hands out nothing (an *)
+(* action property: no step from CheckClosed with the pool closed adds to *)
+(* the client's guards).                                                   *)
+GetAfterCloseRaises ==
+    [][\A c \in Clients :
+         pc[c] = "CheckClosed" /\ closed => held'[c] \subseteq held[c]]_vars
+
+(* Nothing reserved or in a call's hands once every call has returned.     *)
+QuiescentHandsEmpty ==
+    Quiescent => making = 0 /\ \A c \in Clients : hands[c] = {}
+
+(* A closed pool keeps nothing idle once every call has returned.          *)
+ClosedKeepsNothingIdle == Quiescent /\ closed => IdleCount = 0
+
+(* Static: whenever no call is in flight and the pool is open, the live   *)
+(* resources are the count less the units of failed replacements not yet *)
+(* re-created (they wait as grants); with no failed new() ever, exactly   *)
+(* the count.                                                              *)
+StaticRestores ==
+    Static /\ Quiescent /\ ~closed =>
+        /\ Cardinality(live) + Spare = Maximum
+        /\ ~failedNew => Cardinality(live) = Maximum
+
+(* Every started call finishes (under weak fairness of its client).      *)
+Termination == \A c \in Clients : Busy(c) ~> ~Busy(c)
+
+(* The steps of one client, its procedures' included.                      *)
+ClientStep(c) ==
+    \/ client(c) \/ discard(c) \/ return_capacity(c) \/ drain(c)
+    \/ put_idle(c) \/ give_back(c)
+
+(* A client stopped forever: no fairness for Stalled.  It may stop at any *)
+(* label, since its steps may simply never be taken again.                 *)
+Stalled == CHOOSE c \in Clients : \A d \in Clients : c <= d
+StallSpec ==
+    Init /\ [][Next]_vars
+    /\ \A c \in Clients \ {Stalled} : WF_vars(ClientStep(c))
+
+(* Every call of every other client still finishes.                        *)
+OthersFinish == \A c \in Clients \ {Stalled} : Busy(c) ~> ~Busy(c)
+
+=============================================================================
