@@ -30,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from rpool import Static
+from rpool import AutoScale, ScaleMode, Static
 from tests.conformance import symbolic
 from tests.conformance.drive import Driver, explore
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
@@ -130,41 +130,44 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
             )
 
 
-GRAPH_MODE = Static(count=1)
-"""The pool models/TraceGraph.cfg describes."""
+GRAPHS: dict[str, ScaleMode] = {
+    "TraceGraphStatic.cfg": Static(count=1),
+    "TraceGraphAutoScale.cfg": AutoScale(initial=0, maximum=1, chunk_size=1),
+}
+"""The configurations whose state graphs drive the pool, and the pool each describes."""
 
-DRIVE_SECONDS = 30.0
-"""How long the model-based stage drives paths."""
+DRIVE_SECONDS = 20.0
+"""How long the model-based stage drives paths of each graph."""
 
 
 def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
-    """Export TLC's state graph and drive the pool along its paths; report coverage."""
-    start = time.monotonic()
-    graph, seconds = export(models, "TraceGraph.cfg", scratch / "graph.dot")
-    actions = {edge.action for edge in graph.edges}
-    print(
-        f"  TraceGraph.cfg ({GRAPH_MODE!r}): {len(graph.states)} states, "
-        f"{len(graph.edges)} transitions, {len(actions)} actions; TLC {seconds:.1f} s, "
-        f"read in {time.monotonic() - start - seconds:.1f} s"
-    )
-    driver = Driver(graph, GRAPH_MODE)
-    coverage = explore(driver, DRIVE_SECONDS, length=40, seed=seed)
-    covered = {edge.action for edge in coverage.edges}
-    print(
-        f"  {coverage.paths} paths driven in {DRIVE_SECONDS:.0f} s, {coverage.steps} transitions, "
-        "the state compared after every step"
-    )
-    print(
-        f"  covered: {_share(len(coverage.states), len(graph.states))} of the states, "
-        f"{_share(len(coverage.edges), len(graph.edges))} of the transitions, "
-        f"{len(covered)} of {len(actions)} actions"
-        + (f" (not: {', '.join(sorted(actions - covered))})" if actions - covered else "")
-    )
-    if coverage.failures:
-        shown = "\n".join(coverage.failures[:3])
-        raise StageFailedError(
-            f"{len(coverage.failures)} path(s) diverged from the model:\n{shown}"
+    """Export TLC's state graphs and drive the pool along their paths; report coverage."""
+    for config, mode in GRAPHS.items():
+        start = time.monotonic()
+        graph, seconds = export(models, config, scratch / f"{config}.dot")
+        actions = {edge.action for edge in graph.edges}
+        print(
+            f"  {config} ({mode!r}): {len(graph.states)} states, {len(graph.edges)} transitions, "
+            f"{len(actions)} actions; TLC {seconds:.1f} s, read in "
+            f"{time.monotonic() - start - seconds:.1f} s"
         )
+        coverage = explore(Driver(graph, mode), DRIVE_SECONDS, length=40, seed=seed)
+        covered = {edge.action for edge in coverage.edges}
+        print(
+            f"    {coverage.paths} paths driven in {DRIVE_SECONDS:.0f} s, {coverage.steps} "
+            "transitions, the state compared after every step"
+        )
+        print(
+            f"    covered: {_share(len(coverage.states), len(graph.states))} of the states, "
+            f"{_share(len(coverage.edges), len(graph.edges))} of the transitions, "
+            f"{len(covered)} of {len(actions)} actions"
+            + (f" (not: {', '.join(sorted(actions - covered))})" if actions - covered else "")
+        )
+        if coverage.failures:
+            shown = "\n".join(coverage.failures[:3])
+            raise StageFailedError(
+                f"{config}: {len(coverage.failures)} path(s) diverged from the model:\n{shown}"
+            )
 
 
 def _share(part: int, whole: int) -> str:
