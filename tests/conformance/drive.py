@@ -15,25 +15,40 @@ as in models/TraceFreeList.tla) are checked to change nothing observed.
 
 `explore` walks the graph from its initial state, preferring transitions
 not yet driven, and drives each walk; it reports which states and actions
-were covered.
+were covered. As a script, it drives the walks of one exported graph, so
+that run.py can drive a mutant of the code (a copy of src/ first on
+sys.path):
+
+    python -m tests.conformance.drive GRAPH.dot TraceGraphStatic.cfg --seconds 3
 """
 
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
-from rpool import ScaleMode, Static
+import rpool
+from rpool import AutoScale, ScaleMode, Static
 from tests.scheduler import Scheduler, Step
 
 from .harness import Call, CallKind, Harness, Observed
-from .statespace import Edge, Graph, State
+from .statespace import Edge, Graph, State, parse_dot
 from .trace import model_action
 
-__all__ = ["Coverage", "DivergedError", "Driver", "explore", "project"]
+__all__ = ["GRAPHS", "Coverage", "DivergedError", "Driver", "explore", "project"]
+
+GRAPHS: dict[str, ScaleMode] = {
+    "TraceGraphStatic.cfg": Static(count=1),
+    "TraceGraphAutoScale.cfg": AutoScale(initial=0, maximum=1, chunk_size=1),
+}
+"""The configurations (models/) whose state graphs drive the pool, and the pool each describes."""
 
 READS = frozenset({"free.len", "orphans.len", "closed.read"})
 """Operations that read only: the model may fold them into a neighbouring step."""
@@ -372,3 +387,26 @@ def _releasing(graph: Graph, path: Sequence[Edge]) -> dict[int, bool]:
 
 def _describe(path: Sequence[Edge]) -> str:
     return " ".join(f"{e.action}({e.process})" for e in path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Drive the pool along walks of a TLC state graph.")
+    parser.add_argument("dot", type=Path)
+    parser.add_argument("config", choices=sorted(GRAPHS))
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ResourceWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)
+    graph = parse_dot(args.dot.read_text())
+    coverage = explore(Driver(graph, GRAPHS[args.config]), args.seconds, 40, args.seed)
+    # run.py checks the first line, to be sure a mutant's copy of src/ was the code driven.
+    print(f"rpool: {Path(rpool.__file__).parent}")
+    print(f"{coverage.paths} paths, {len(coverage.failures)} diverged")
+    for failure in coverage.failures[:1]:
+        print(failure)
+    return 1 if coverage.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

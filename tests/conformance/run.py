@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,9 +31,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from rpool import AutoScale, ScaleMode, Static
 from tests.conformance import symbolic
-from tests.conformance.drive import Driver, explore
+from tests.conformance.drive import GRAPHS, Driver, explore
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
 from tests.conformance.record import CONFIGS, quiet, record_random
 from tests.conformance.statespace import export
@@ -130,12 +130,6 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
             )
 
 
-GRAPHS: dict[str, ScaleMode] = {
-    "TraceGraphStatic.cfg": Static(count=1),
-    "TraceGraphAutoScale.cfg": AutoScale(initial=0, maximum=1, chunk_size=1),
-}
-"""The configurations whose state graphs drive the pool, and the pool each describes."""
-
 DRIVE_SECONDS = 20.0
 """How long the model-based stage drives paths of each graph."""
 
@@ -168,6 +162,38 @@ def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
             raise StageFailedError(
                 f"{config}: {len(coverage.failures)} path(s) diverged from the model:\n{shown}"
             )
+    # Teeth: the same walks must diverge from a mutant of the code, at a Reset.
+    mutant = MUTANTS["PutBeforeReset"]
+    source = scratch / f"src-{mutant.name}"
+    if not source.exists():
+        source = plant_source(mutant, scratch)
+    config = next(iter(GRAPHS))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.conformance.drive",
+            str(scratch / f"{config}.dot"),
+            config,
+            "--seconds",
+            "3",
+            "--seed",
+            str(seed),
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+    )
+    lines = done.stdout.splitlines()
+    print(f"  mutant {mutant.name} on {config}: {lines[1] if len(lines) > 1 else done.stderr}")
+    if lines[:1] != [f"rpool: {source / 'rpool'}"] or done.returncode != 1:
+        raise StageFailedError(
+            f"the walks did not diverge from the mutant:\n{done.stdout}{done.stderr}"
+        )
+    if not re.search(r"Reset\(\d\): the code took \S+ \(PutIdle\)", done.stdout):
+        raise StageFailedError(f"the mutant diverged for another reason:\n{done.stdout}")
+    print(f"    first divergence: {lines[-1].strip()}")
 
 
 def _share(part: int, whole: int) -> str:
