@@ -36,7 +36,7 @@ from tests.conformance.drive import GRAPHS, Driver, explore
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
 from tests.conformance.record import CONFIGS, quiet, record_random
 from tests.conformance.statespace import export
-from tests.conformance.tlc import REPO, Validation, prepare_models, validate
+from tests.conformance.tlc import REPO, Validation, prepare_models, traced_actions, validate
 from tests.conformance.trace import write_ndjson
 
 RUNS = 12
@@ -145,6 +145,13 @@ def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
             f"{len(actions)} actions; TLC {seconds:.1f} s, read in "
             f"{time.monotonic() - start - seconds:.1f} s"
         )
+        # A model action the trace spec does not know would reject every
+        # log that takes it: name it now instead.
+        unknown = actions - traced_actions(models)
+        if unknown:
+            raise StageFailedError(
+                f"model actions with no row in TraceFreeList.tla's table: {sorted(unknown)}"
+            )
         coverage = explore(Driver(graph, mode), DRIVE_SECONDS, length=40, seed=seed)
         covered = {edge.action for edge in coverage.edges}
         print(

@@ -23,6 +23,7 @@ __all__ = [
     "classpath",
     "prepare_models",
     "run_tlc",
+    "traced_actions",
     "validate",
 ]
 
@@ -141,3 +142,14 @@ def validate(models: Path, config: str, trace: Path) -> Validation:
     found = _STATES.search(done.output)
     states = int(found.group(1).replace(",", "")) if found else 0
     return Validation(rejections, done.seconds, states)
+
+
+def traced_actions(models: Path) -> set[str]:
+    """The names models/TraceFreeList.tla uses to match log lines (from `Does` to `TraceInit`).
+
+    Every model action must be among them; other names (constants,
+    keywords) do no harm.
+    """
+    text = (models / "TraceFreeList.tla").read_text()
+    table = text[text.index("Does(p, a) ==") : text.index("TraceInit ==")]
+    return set(re.findall(r"\b[A-Z]\w*\b", table))
