@@ -163,4 +163,23 @@ MUTANTS = (
             ),
         ),
     ),
+    Mutant(
+        "grower-retries",
+        "wait-freedom (the crate's grower: push every new resource, then retry the pop)",
+        "_pool.py",
+        (
+            (
+                "            self._cancel(1)\n"
+                "            raise\n"
+                "        return PoolGuard(self, resource)\n",
+                "            self._cancel(1)\n"
+                "            raise\n"
+                "        self._put_idle(resource)\n"
+                "        while True:\n"
+                "            guard = self.get()\n"
+                "            if guard is not None:\n"
+                "                return guard\n",
+            ),
+        ),
+    ),
 )

@@ -38,9 +38,10 @@ LAYERS: dict[str, list[str]] = {
     "stateful": ["tests/test_stateful.py"],
     "scheduled": ["tests/test_parallel.py", "-k", "not threaded"],
     "lock-free": ["tests/test_lockfree.py"],
+    "wait-free": ["tests/test_waitfree.py"],
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }
-DETERMINISTIC = ("stateful", "scheduled", "lock-free")
+DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free")
 
 
 @dataclass(frozen=True)
