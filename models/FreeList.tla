@@ -115,9 +115,11 @@ define {
 
 \* Pool._discard: Model: Discard.  The resource's close() may raise; the
 \* exception then leaves the call (drain() collects it and raises at the
-\* end).  `retiring`: the resource failed its reset, so its unit of capacity
-\* goes on to a replacement or back to spare (under Static or a bounded
-\* AutoScale pool): it is in flight until then.
+\* end).  `retiring`: the resource failed its reset in a bounded pool, so
+\* its unit of capacity goes on to a replacement or back to spare: it is in
+\* flight until then.  Otherwise (_abandon, in a closed pool) the unit is
+\* dropped: _abandon's _return_capacity reads _closed again, sees it set (it
+\* never goes back) and counts the unit as dropped, merged into this step.
 procedure discard(gone, retiring) {
 Discard:
     live := live \ {gone};
@@ -127,22 +129,23 @@ Discard:
     return;
 }
 
-\* Pool._return_capacity (bounded pools only): read _closed, then appendleft.
+\* Pool._return_capacity of a bounded pool: read _closed, then appendleft.
 procedure return_capacity(spare_units) {
 CheckClosed_return:
-    if (closed) { making := making - spare_units; return };
+    if (closed) { making := making - spare_units; return };  \* _drop
 ReturnGrant:
     free := <<Grant(spare_units)>> \o free;
     making := making - spare_units;
     return;
 }
 
-\* Pool._drain: pop until empty, discarding resources and dropping grants.
+\* Pool._drain: popleft until empty, discarding resources, dropping grants
+\* (_abandon of a grant: _return_capacity sees _closed set and drops).
 procedure drain() {
 DrainFree:
     if (free = <<>>) return
-    else with (i = Last(free)) {
-        free := Front(free);
+    else with (i = Head(free)) {
+        free := Tail(free);
         if (IsRes(i)) {
             hands[self] := hands[self] \cup {i};
             call discard(i, FALSE);
@@ -151,12 +154,15 @@ DrainFree:
     }
 }
 
-\* Pool._put_idle: append, then read _closed and drain if set.
+\* Pool._put_idle, and its copy inlined in _give_back: read _closed and
+\* abandon the resource if set; else append, read _closed, drain if set.
 procedure put_idle(made) {
+CheckClosed_put:
+    if (closed) { call discard(made, FALSE); return };
 PutIdle:
     free := Append(free, made);
     hands[self] := hands[self] \ {made};
-CheckClosed_put:
+CheckClosed_drain:
     if (closed /\ Mutant # "NoDrainOnPut") { call drain(); return }
     else return;
 }
@@ -176,7 +182,7 @@ Reset:
         \* reset() returned False (the call goes on to adopt an orphan), or
         \* raised or returned a non-bool (the exception leaves the call).
         either skip or raised[self] := TRUE;
-        if (Static \/ Bounded) { call discard(back, TRUE); goto CheckClosed_retire }
+        if (Bounded) { call discard(back, TRUE); goto CheckClosed_retire }
         else { call discard(back, FALSE); return }
     };
 ResetLate:
@@ -184,10 +190,10 @@ ResetLate:
     hands[self] := hands[self] \ {back};
     return;
 CheckClosed_retire:
-    \* Static: `self._replaces and not self._closed`; AutoScale: no read here,
-    \* _return_capacity reads _closed.  A closed Static pool's
-    \* _return_capacity reads _closed again, sees it set (it never goes
-    \* back) and does nothing: merged into this step.
+    \* Static: `self._replaces and not self._closed`.  AutoScale reads
+    \* nothing here (a control step): _return_capacity reads _closed.  A
+    \* closed Static pool's _return_capacity reads _closed again, sees it set
+    \* and drops the unit: merged into this step.
     if (~Static) {
         if (Mutant = "LeakOnReset") { making := making - 1; return }
         else { call return_capacity(1); return }
@@ -227,56 +233,59 @@ Orphan:
 fair process (client \in Clients)
 variables
     op = "none",    \* the call in progress: "get", "release" or "close"
-    item = None,    \* get(): what TakeFree popped
     units = 0,      \* _grow(): units reserved and not yet created
-    retry = FALSE,  \* _get_slow(): the second pass, after adopting an orphan
+    retry = FALSE,  \* _get_slow(): the second pop, after adopting an orphan
     orphan = None,  \* _adopt_orphan(): the orphan taken
+    late = FALSE,   \* ghost: this get() began after close() set the flag
     spareAtLP = 0;  \* ghost: idle + spare when get()'s TakeFree found free empty
 {
 Idle:
     raised[self] := FALSE;
-    either { op := "get"; goto TakeFree }
+    either { op := "get"; late := closed; goto CheckClosed }
     or { await held[self] # {}; op := "release"; goto Claim }
     or { await self \in Closers; op := "close"; goto SetClosed };
 
 \* ---- get() and _get_slow() ---------------------------------------------
+CheckClosed:
+    \* A get() that reads "open" may be ordered before close(), whatever it
+    \* pops next; one that reads "closed" raises PoolClosedError.
+    if (closed /\ Mutant # "NoCheckClosed") { op := "none"; late := FALSE; goto Idle };
 TakeFree:
     \* `free.pop() if free else None`: the len() read that saw the deque
-    \* empty, or the pop; the linearization point of get().
+    \* empty, or the pop; the linearization point of get().  A resource is
+    \* handed out at once (the guard is made locally), a grant is grown.
     raised[self] := FALSE;  \* an adopted orphan's error became a warning
-    if (free = <<>>) { item := None; spareAtLP := IdleCount + Unreserved }
+    if (free = <<>>) { spareAtLP := IdleCount + Unreserved; goto CheckClosed_empty }
     else with (i = Last(free)) {
-        item := i;
         free := Front(free);
-        if (IsRes(i)) hands[self] := hands[self] \cup {i}
-        else making := making + Size(i)
-    };
-CheckClosed:
-    if (closed /\ ~(Mutant = "NoCheckClosed" /\ IsRes(item))) {
-        \* PoolClosedError; what the pop took is abandoned.
-        with (i = item) {
-            item := None; spareAtLP := 0; retry := FALSE; op := "none";
-            if (IsRes(i)) { call discard(i, FALSE); goto Idle }
-            else {
-                if (IsGrant(i)) making := making - Size(i);  \* dropped
-                goto Idle
-            }
+        retry := FALSE;
+        if (IsRes(i)) {
+            held[self] := held[self] \cup {i};
+            op := "none"; late := FALSE;
+            goto Idle
+        } else {
+            units := Size(i);
+            making := making + Size(i);
+            goto Create
         }
-    } else if (IsRes(item)) {
-        held[self] := held[self] \cup {item};
-        hands[self] := hands[self] \ {item};
-        item := None; retry := FALSE; op := "none";
-        goto Idle
-    } else if (IsGrant(item)) {
-        units := Size(item); item := None; retry := FALSE;
-        goto Create
-    } else if (retry \/ Mutant = "RetryGrow") {
-        if (Bounded) goto Miss else goto Reserve
-    } else goto TakeOrphan;
+    };
+CheckClosed_empty:
+    \* After an empty pop: get() line `if self._closed or ...`, or, after
+    \* adopting an orphan, `if item is None and self._closed`.
+    if (closed) { spareAtLP := 0; retry := FALSE; op := "none"; late := FALSE; goto Idle }
+    else if (retry \/ Mutant = "RetryGrow") { if (Bounded) goto Miss else goto Reserve }
+    else goto PeekOrphans;
+PeekOrphans:
+    \* get(): `... or self._orphans or self._maximum is None`.
+    if (orphans = <<>> /\ Bounded) goto Miss;
+CheckClosed_slow:
+    \* _get_slow(None): `if self._closed: raise`.
+    if (closed) { spareAtLP := 0; op := "none"; late := FALSE; goto Idle }
+    else goto TakeOrphan;
 
 Miss:
     \* next(self._misses); get() returns None.
-    spareAtLP := 0; retry := FALSE; op := "none";
+    spareAtLP := 0; retry := FALSE; op := "none"; late := FALSE;
     goto Idle;
 
 Reserve:
@@ -292,7 +301,7 @@ Create:
     if (raised[self]) {
         \* A drain in _put_idle raised: the exception leaves _grow; the
         \* units not yet made are dropped (the pool is closed).
-        making := making - units; units := 0; op := "none";
+        making := making - units; units := 0; op := "none"; late := FALSE;
         goto Idle
     } else either {
         with (r = Fresh) {
@@ -308,7 +317,7 @@ Create:
             } else {
                 \* The caller's own: nobody else can take it.
                 held[self] := held[self] \cup {r};
-                units := 0; op := "none";
+                units := 0; op := "none"; late := FALSE;
                 goto Idle
             }
         }
@@ -316,7 +325,7 @@ Create:
         await NewFails;
         failedNew := TRUE;
         with (n = units) {
-            units := 0; op := "none";
+            units := 0; op := "none"; late := FALSE;
             if (Bounded /\ Mutant # "KeepReservation") {
                 call return_capacity(n); goto Idle
             } else {
@@ -398,12 +407,12 @@ Fresh == CHOOSE r \in 1..(Cardinality(live) + 1) : r \notin live
 
 GrowthChoices == IF ChunkSize = 0 THEN 1..Max(Capacity, 1) ELSE {ChunkSize}
 
-VARIABLES gone, retiring, spare_units, made, back, op, item, units, retry, 
-          orphan, spareAtLP
+VARIABLES gone, retiring, spare_units, made, back, op, units, retry, orphan, 
+          late, spareAtLP
 
 vars == << pc, free, orphans, closed, held, raised, live, making, hands, 
            failedNew, stack, gone, retiring, spare_units, made, back, op, 
-           item, units, retry, orphan, spareAtLP >>
+           units, retry, orphan, late, spareAtLP >>
 
 ProcSet == {Collector} \cup (Clients)
 
@@ -428,10 +437,10 @@ Init == (* Global variables *)
         /\ back = [ self \in ProcSet |-> defaultInitValue]
         (* Process client *)
         /\ op = [self \in Clients |-> "none"]
-        /\ item = [self \in Clients |-> None]
         /\ units = [self \in Clients |-> 0]
         /\ retry = [self \in Clients |-> FALSE]
         /\ orphan = [self \in Clients |-> None]
+        /\ late = [self \in Clients |-> FALSE]
         /\ spareAtLP = [self \in Clients |-> 0]
         /\ stack = [self \in ProcSet |-> << >>]
         /\ pc = [self \in ProcSet |-> CASE self = Collector -> "Orphan"
@@ -453,8 +462,8 @@ Discard(self) == /\ pc[self] = "Discard"
                  /\ retiring' = [retiring EXCEPT ![self] = Head(stack[self]).retiring]
                  /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
                  /\ UNCHANGED << free, orphans, closed, held, failedNew, 
-                                 spare_units, made, back, op, item, units, 
-                                 retry, orphan, spareAtLP >>
+                                 spare_units, made, back, op, units, retry, 
+                                 orphan, late, spareAtLP >>
 
 discard(self) == Discard(self)
 
@@ -470,7 +479,7 @@ CheckClosed_return(self) == /\ pc[self] = "CheckClosed_return"
                             /\ UNCHANGED << free, orphans, closed, held, 
                                             raised, live, hands, failedNew, 
                                             gone, retiring, made, back, op, 
-                                            item, units, retry, orphan, 
+                                            units, retry, orphan, late, 
                                             spareAtLP >>
 
 ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
@@ -481,7 +490,7 @@ ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
                      /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
                      /\ UNCHANGED << orphans, closed, held, raised, live, 
                                      hands, failedNew, gone, retiring, made, 
-                                     back, op, item, units, retry, orphan, 
+                                     back, op, units, retry, orphan, late, 
                                      spareAtLP >>
 
 return_capacity(self) == CheckClosed_return(self) \/ ReturnGrant(self)
@@ -491,8 +500,8 @@ DrainFree(self) == /\ pc[self] = "DrainFree"
                          THEN /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
                               /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
                               /\ UNCHANGED << free, hands, gone, retiring >>
-                         ELSE /\ LET i == Last(free) IN
-                                   /\ free' = Front(free)
+                         ELSE /\ LET i == Head(free) IN
+                                   /\ free' = Tail(free)
                                    /\ IF IsRes(i)
                                          THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {i}]
                                               /\ /\ gone' = [gone EXCEPT ![self] = i]
@@ -508,35 +517,54 @@ DrainFree(self) == /\ pc[self] = "DrainFree"
                                                               gone, retiring >>
                    /\ UNCHANGED << orphans, closed, held, raised, live, making, 
                                    failedNew, spare_units, made, back, op, 
-                                   item, units, retry, orphan, spareAtLP >>
+                                   units, retry, orphan, late, spareAtLP >>
 
 drain(self) == DrainFree(self)
+
+CheckClosed_put(self) == /\ pc[self] = "CheckClosed_put"
+                         /\ IF closed
+                               THEN /\ /\ gone' = [gone EXCEPT ![self] = made[self]]
+                                       /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                       /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                pc        |->  Head(stack[self]).pc,
+                                                                                gone      |->  gone[self],
+                                                                                retiring  |->  retiring[self] ] >>
+                                                                            \o Tail(stack[self])]
+                                    /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                               ELSE /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                    /\ UNCHANGED << stack, gone, retiring >>
+                         /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                         live, making, hands, failedNew, 
+                                         spare_units, made, back, op, units, 
+                                         retry, orphan, late, spareAtLP >>
 
 PutIdle(self) == /\ pc[self] = "PutIdle"
                  /\ free' = Append(free, made[self])
                  /\ hands' = [hands EXCEPT ![self] = hands[self] \ {made[self]}]
-                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
+                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_drain"]
                  /\ UNCHANGED << orphans, closed, held, raised, live, making, 
                                  failedNew, stack, gone, retiring, spare_units, 
-                                 made, back, op, item, units, retry, orphan, 
+                                 made, back, op, units, retry, orphan, late, 
                                  spareAtLP >>
 
-CheckClosed_put(self) == /\ pc[self] = "CheckClosed_put"
-                         /\ IF closed /\ Mutant # "NoDrainOnPut"
-                               THEN /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "drain",
-                                                                             pc        |->  Head(stack[self]).pc ] >>
-                                                                         \o Tail(stack[self])]
-                                    /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
-                                    /\ made' = made
-                               ELSE /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
-                                    /\ made' = [made EXCEPT ![self] = Head(stack[self]).made]
-                                    /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
-                         /\ UNCHANGED << free, orphans, closed, held, raised, 
-                                         live, making, hands, failedNew, gone, 
-                                         retiring, spare_units, back, op, item, 
-                                         units, retry, orphan, spareAtLP >>
+CheckClosed_drain(self) == /\ pc[self] = "CheckClosed_drain"
+                           /\ IF closed /\ Mutant # "NoDrainOnPut"
+                                 THEN /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "drain",
+                                                                               pc        |->  Head(stack[self]).pc ] >>
+                                                                           \o Tail(stack[self])]
+                                      /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
+                                      /\ made' = made
+                                 ELSE /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                      /\ made' = [made EXCEPT ![self] = Head(stack[self]).made]
+                                      /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                           /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                           live, making, hands, failedNew, 
+                                           gone, retiring, spare_units, back, 
+                                           op, units, retry, orphan, late, 
+                                           spareAtLP >>
 
-put_idle(self) == PutIdle(self) \/ CheckClosed_put(self)
+put_idle(self) == CheckClosed_put(self) \/ PutIdle(self)
+                     \/ CheckClosed_drain(self)
 
 Reset(self) == /\ pc[self] = "Reset"
                /\ \/ /\ IF Mutant = "PutBeforeReset"
@@ -548,14 +576,14 @@ Reset(self) == /\ pc[self] = "Reset"
                                                                             pc        |->  Head(stack[self]).pc,
                                                                             made      |->  made[self] ] >>
                                                                         \o Tail(stack[self])]
-                                /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
                                 /\ free' = free
                      /\ UNCHANGED <<raised, gone, retiring>>
                   \/ /\ ResetFails
                      /\ \/ /\ TRUE
                            /\ UNCHANGED raised
                         \/ /\ raised' = [raised EXCEPT ![self] = TRUE]
-                     /\ IF Static \/ Bounded
+                     /\ IF Bounded
                            THEN /\ /\ gone' = [gone EXCEPT ![self] = back[self]]
                                    /\ retiring' = [retiring EXCEPT ![self] = TRUE]
                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
@@ -574,8 +602,8 @@ Reset(self) == /\ pc[self] = "Reset"
                                 /\ pc' = [pc EXCEPT ![self] = "Discard"]
                      /\ UNCHANGED <<free, made>>
                /\ UNCHANGED << orphans, closed, held, live, making, hands, 
-                               failedNew, spare_units, back, op, item, units, 
-                               retry, orphan, spareAtLP >>
+                               failedNew, spare_units, back, op, units, retry, 
+                               orphan, late, spareAtLP >>
 
 ResetLate(self) == /\ pc[self] = "ResetLate"
                    /\ hands' = [hands EXCEPT ![self] = hands[self] \ {back[self]}]
@@ -584,8 +612,8 @@ ResetLate(self) == /\ pc[self] = "ResetLate"
                    /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
                    /\ UNCHANGED << free, orphans, closed, held, raised, live, 
                                    making, failedNew, gone, retiring, 
-                                   spare_units, made, op, item, units, retry, 
-                                   orphan, spareAtLP >>
+                                   spare_units, made, op, units, retry, orphan, 
+                                   late, spareAtLP >>
 
 CheckClosed_retire(self) == /\ pc[self] = "CheckClosed_retire"
                             /\ IF ~Static
@@ -613,8 +641,8 @@ CheckClosed_retire(self) == /\ pc[self] = "CheckClosed_retire"
                                        /\ UNCHANGED spare_units
                             /\ UNCHANGED << free, orphans, closed, held, 
                                             raised, live, hands, failedNew, 
-                                            gone, retiring, made, op, item, 
-                                            units, retry, orphan, spareAtLP >>
+                                            gone, retiring, made, op, units, 
+                                            retry, orphan, late, spareAtLP >>
 
 Replace(self) == /\ pc[self] = "Replace"
                  /\ \/ /\ LET r == Fresh IN
@@ -626,7 +654,7 @@ Replace(self) == /\ pc[self] = "Replace"
                                                                         pc        |->  Head(stack[self]).pc,
                                                                         made      |->  made[self] ] >>
                                                                     \o Tail(stack[self])]
-                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                            /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
                        /\ UNCHANGED <<raised, failedNew, spare_units>>
                     \/ /\ NewFails
                        /\ failedNew' = TRUE
@@ -639,7 +667,7 @@ Replace(self) == /\ pc[self] = "Replace"
                        /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
                        /\ UNCHANGED <<live, making, hands, made>>
                  /\ UNCHANGED << free, orphans, closed, held, gone, retiring, 
-                                 back, op, item, units, retry, orphan, 
+                                 back, op, units, retry, orphan, late, 
                                  spareAtLP >>
 
 give_back(self) == Reset(self) \/ ResetLate(self)
@@ -654,106 +682,114 @@ Orphan == /\ pc[Collector] = "Orphan"
           /\ pc' = [pc EXCEPT ![Collector] = "Orphan"]
           /\ UNCHANGED << free, closed, raised, live, making, hands, failedNew, 
                           stack, gone, retiring, spare_units, made, back, op, 
-                          item, units, retry, orphan, spareAtLP >>
+                          units, retry, orphan, late, spareAtLP >>
 
 collector == Orphan
 
 Idle(self) == /\ pc[self] = "Idle"
               /\ raised' = [raised EXCEPT ![self] = FALSE]
               /\ \/ /\ op' = [op EXCEPT ![self] = "get"]
-                    /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
+                    /\ late' = [late EXCEPT ![self] = closed]
+                    /\ pc' = [pc EXCEPT ![self] = "CheckClosed"]
                  \/ /\ held[self] # {}
                     /\ op' = [op EXCEPT ![self] = "release"]
                     /\ pc' = [pc EXCEPT ![self] = "Claim"]
+                    /\ late' = late
                  \/ /\ self \in Closers
                     /\ op' = [op EXCEPT ![self] = "close"]
                     /\ pc' = [pc EXCEPT ![self] = "SetClosed"]
+                    /\ late' = late
               /\ UNCHANGED << free, orphans, closed, held, live, making, hands, 
                               failedNew, stack, gone, retiring, spare_units, 
-                              made, back, item, units, retry, orphan, 
-                              spareAtLP >>
+                              made, back, units, retry, orphan, spareAtLP >>
+
+CheckClosed(self) == /\ pc[self] = "CheckClosed"
+                     /\ IF closed /\ Mutant # "NoCheckClosed"
+                           THEN /\ op' = [op EXCEPT ![self] = "none"]
+                                /\ late' = [late EXCEPT ![self] = FALSE]
+                                /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                           ELSE /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
+                                /\ UNCHANGED << op, late >>
+                     /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                                     making, hands, failedNew, stack, gone, 
+                                     retiring, spare_units, made, back, units, 
+                                     retry, orphan, spareAtLP >>
 
 TakeFree(self) == /\ pc[self] = "TakeFree"
                   /\ raised' = [raised EXCEPT ![self] = FALSE]
                   /\ IF free = <<>>
-                        THEN /\ item' = [item EXCEPT ![self] = None]
-                             /\ spareAtLP' = [spareAtLP EXCEPT ![self] = IdleCount + Unreserved]
-                             /\ UNCHANGED << free, making, hands >>
+                        THEN /\ spareAtLP' = [spareAtLP EXCEPT ![self] = IdleCount + Unreserved]
+                             /\ pc' = [pc EXCEPT ![self] = "CheckClosed_empty"]
+                             /\ UNCHANGED << free, held, making, op, units, 
+                                             retry, late >>
                         ELSE /\ LET i == Last(free) IN
-                                  /\ item' = [item EXCEPT ![self] = i]
                                   /\ free' = Front(free)
+                                  /\ retry' = [retry EXCEPT ![self] = FALSE]
                                   /\ IF IsRes(i)
-                                        THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {i}]
-                                             /\ UNCHANGED making
-                                        ELSE /\ making' = making + Size(i)
-                                             /\ hands' = hands
+                                        THEN /\ held' = [held EXCEPT ![self] = held[self] \cup {i}]
+                                             /\ op' = [op EXCEPT ![self] = "none"]
+                                             /\ late' = [late EXCEPT ![self] = FALSE]
+                                             /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                             /\ UNCHANGED << making, units >>
+                                        ELSE /\ units' = [units EXCEPT ![self] = Size(i)]
+                                             /\ making' = making + Size(i)
+                                             /\ pc' = [pc EXCEPT ![self] = "Create"]
+                                             /\ UNCHANGED << held, op, late >>
                              /\ UNCHANGED spareAtLP
-                  /\ pc' = [pc EXCEPT ![self] = "CheckClosed"]
-                  /\ UNCHANGED << orphans, closed, held, live, failedNew, 
+                  /\ UNCHANGED << orphans, closed, live, hands, failedNew, 
                                   stack, gone, retiring, spare_units, made, 
-                                  back, op, units, retry, orphan >>
+                                  back, orphan >>
 
-CheckClosed(self) == /\ pc[self] = "CheckClosed"
-                     /\ IF closed /\ ~(Mutant = "NoCheckClosed" /\ IsRes(item[self]))
-                           THEN /\ LET i == item[self] IN
-                                     /\ item' = [item EXCEPT ![self] = None]
-                                     /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
-                                     /\ retry' = [retry EXCEPT ![self] = FALSE]
+CheckClosed_empty(self) == /\ pc[self] = "CheckClosed_empty"
+                           /\ IF closed
+                                 THEN /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
+                                      /\ retry' = [retry EXCEPT ![self] = FALSE]
+                                      /\ op' = [op EXCEPT ![self] = "none"]
+                                      /\ late' = [late EXCEPT ![self] = FALSE]
+                                      /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                 ELSE /\ IF retry[self] \/ Mutant = "RetryGrow"
+                                            THEN /\ IF Bounded
+                                                       THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
+                                                       ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                            ELSE /\ pc' = [pc EXCEPT ![self] = "PeekOrphans"]
+                                      /\ UNCHANGED << op, retry, late, 
+                                                      spareAtLP >>
+                           /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                           live, making, hands, failedNew, 
+                                           stack, gone, retiring, spare_units, 
+                                           made, back, units, orphan >>
+
+PeekOrphans(self) == /\ pc[self] = "PeekOrphans"
+                     /\ IF orphans = <<>> /\ Bounded
+                           THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
+                           ELSE /\ pc' = [pc EXCEPT ![self] = "CheckClosed_slow"]
+                     /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                                     making, hands, failedNew, stack, gone, 
+                                     retiring, spare_units, made, back, op, 
+                                     units, retry, orphan, late, spareAtLP >>
+
+CheckClosed_slow(self) == /\ pc[self] = "CheckClosed_slow"
+                          /\ IF closed
+                                THEN /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
                                      /\ op' = [op EXCEPT ![self] = "none"]
-                                     /\ IF IsRes(i)
-                                           THEN /\ /\ gone' = [gone EXCEPT ![self] = i]
-                                                   /\ retiring' = [retiring EXCEPT ![self] = FALSE]
-                                                   /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
-                                                                                            pc        |->  "Idle",
-                                                                                            gone      |->  gone[self],
-                                                                                            retiring  |->  retiring[self] ] >>
-                                                                                        \o stack[self]]
-                                                /\ pc' = [pc EXCEPT ![self] = "Discard"]
-                                                /\ UNCHANGED making
-                                           ELSE /\ IF IsGrant(i)
-                                                      THEN /\ making' = making - Size(i)
-                                                      ELSE /\ TRUE
-                                                           /\ UNCHANGED making
-                                                /\ pc' = [pc EXCEPT ![self] = "Idle"]
-                                                /\ UNCHANGED << stack, gone, 
-                                                                retiring >>
-                                /\ UNCHANGED << held, hands, units >>
-                           ELSE /\ IF IsRes(item[self])
-                                      THEN /\ held' = [held EXCEPT ![self] = held[self] \cup {item[self]}]
-                                           /\ hands' = [hands EXCEPT ![self] = hands[self] \ {item[self]}]
-                                           /\ item' = [item EXCEPT ![self] = None]
-                                           /\ retry' = [retry EXCEPT ![self] = FALSE]
-                                           /\ op' = [op EXCEPT ![self] = "none"]
-                                           /\ pc' = [pc EXCEPT ![self] = "Idle"]
-                                           /\ units' = units
-                                      ELSE /\ IF IsGrant(item[self])
-                                                 THEN /\ units' = [units EXCEPT ![self] = Size(item[self])]
-                                                      /\ item' = [item EXCEPT ![self] = None]
-                                                      /\ retry' = [retry EXCEPT ![self] = FALSE]
-                                                      /\ pc' = [pc EXCEPT ![self] = "Create"]
-                                                 ELSE /\ IF retry[self] \/ Mutant = "RetryGrow"
-                                                            THEN /\ IF Bounded
-                                                                       THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
-                                                                       ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
-                                                            ELSE /\ pc' = [pc EXCEPT ![self] = "TakeOrphan"]
-                                                      /\ UNCHANGED << item, 
-                                                                      units, 
-                                                                      retry >>
-                                           /\ UNCHANGED << held, hands, op >>
-                                /\ UNCHANGED << making, stack, gone, retiring, 
-                                                spareAtLP >>
-                     /\ UNCHANGED << free, orphans, closed, raised, live, 
-                                     failedNew, spare_units, made, back, 
-                                     orphan >>
+                                     /\ late' = [late EXCEPT ![self] = FALSE]
+                                     /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                ELSE /\ pc' = [pc EXCEPT ![self] = "TakeOrphan"]
+                                     /\ UNCHANGED << op, late, spareAtLP >>
+                          /\ UNCHANGED << free, orphans, closed, held, raised, 
+                                          live, making, hands, failedNew, 
+                                          stack, gone, retiring, spare_units, 
+                                          made, back, units, retry, orphan >>
 
 Miss(self) == /\ pc[self] = "Miss"
               /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
               /\ retry' = [retry EXCEPT ![self] = FALSE]
               /\ op' = [op EXCEPT ![self] = "none"]
+              /\ late' = [late EXCEPT ![self] = FALSE]
               /\ pc' = [pc EXCEPT ![self] = "Idle"]
               /\ UNCHANGED << free, orphans, closed, held, raised, live, 
                               making, hands, failedNew, stack, gone, retiring, 
-                              spare_units, made, back, item, units, orphan >>
+                              spare_units, made, back, units, orphan >>
 
 Reserve(self) == /\ pc[self] = "Reserve"
                  /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
@@ -764,13 +800,14 @@ Reserve(self) == /\ pc[self] = "Reserve"
                  /\ pc' = [pc EXCEPT ![self] = "Create"]
                  /\ UNCHANGED << free, orphans, closed, held, raised, live, 
                                  hands, failedNew, stack, gone, retiring, 
-                                 spare_units, made, back, op, item, orphan >>
+                                 spare_units, made, back, op, orphan, late >>
 
 Create(self) == /\ pc[self] = "Create"
                 /\ IF raised[self]
                       THEN /\ making' = making - units[self]
                            /\ units' = [units EXCEPT ![self] = 0]
                            /\ op' = [op EXCEPT ![self] = "none"]
+                           /\ late' = [late EXCEPT ![self] = FALSE]
                            /\ pc' = [pc EXCEPT ![self] = "Idle"]
                            /\ UNCHANGED << held, live, hands, failedNew, stack, 
                                            spare_units, made >>
@@ -786,17 +823,19 @@ Create(self) == /\ pc[self] = "Create"
                                                                                                         pc        |->  "TakeFree",
                                                                                                         made      |->  made[self] ] >>
                                                                                                     \o stack[self]]
-                                                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
+                                                            /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
                                                        ELSE /\ /\ made' = [made EXCEPT ![self] = r]
                                                                /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "put_idle",
                                                                                                         pc        |->  "Create",
                                                                                                         made      |->  made[self] ] >>
                                                                                                     \o stack[self]]
-                                                            /\ pc' = [pc EXCEPT ![self] = "PutIdle"]
-                                                 /\ UNCHANGED << held, op >>
+                                                            /\ pc' = [pc EXCEPT ![self] = "CheckClosed_put"]
+                                                 /\ UNCHANGED << held, op, 
+                                                                 late >>
                                             ELSE /\ held' = [held EXCEPT ![self] = held[self] \cup {r}]
                                                  /\ units' = [units EXCEPT ![self] = 0]
                                                  /\ op' = [op EXCEPT ![self] = "none"]
+                                                 /\ late' = [late EXCEPT ![self] = FALSE]
                                                  /\ pc' = [pc EXCEPT ![self] = "Idle"]
                                                  /\ UNCHANGED << hands, stack, 
                                                                  made >>
@@ -806,6 +845,7 @@ Create(self) == /\ pc[self] = "Create"
                                  /\ LET n == units[self] IN
                                       /\ units' = [units EXCEPT ![self] = 0]
                                       /\ op' = [op EXCEPT ![self] = "none"]
+                                      /\ late' = [late EXCEPT ![self] = FALSE]
                                       /\ IF Bounded /\ Mutant # "KeepReservation"
                                             THEN /\ /\ spare_units' = [spare_units EXCEPT ![self] = n]
                                                     /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
@@ -820,7 +860,7 @@ Create(self) == /\ pc[self] = "Create"
                                                                  spare_units >>
                                  /\ UNCHANGED <<held, live, hands, made>>
                 /\ UNCHANGED << free, orphans, closed, raised, gone, retiring, 
-                                back, item, retry, orphan, spareAtLP >>
+                                back, retry, orphan, spareAtLP >>
 
 Claim(self) == /\ pc[self] = "Claim"
                /\ IF held[self] = {}
@@ -839,7 +879,7 @@ Claim(self) == /\ pc[self] = "Claim"
                           /\ op' = op
                /\ UNCHANGED << free, orphans, closed, raised, live, making, 
                                failedNew, gone, retiring, spare_units, made, 
-                               item, units, retry, orphan, spareAtLP >>
+                               units, retry, orphan, late, spareAtLP >>
 
 TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
                     /\ IF raised[self] \/ orphans = <<>>
@@ -859,8 +899,8 @@ TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
                                /\ op' = op
                     /\ UNCHANGED << free, closed, held, raised, live, making, 
                                     failedNew, stack, gone, retiring, 
-                                    spare_units, made, back, item, units, 
-                                    retry, spareAtLP >>
+                                    spare_units, made, back, units, retry, 
+                                    late, spareAtLP >>
 
 CheckClosed_adopt(self) == /\ pc[self] = "CheckClosed_adopt"
                            /\ LET o == orphan[self] IN
@@ -908,7 +948,7 @@ CheckClosed_adopt(self) == /\ pc[self] = "CheckClosed_adopt"
                                            /\ UNCHANGED << gone, retiring >>
                            /\ UNCHANGED << free, orphans, closed, held, raised, 
                                            live, making, hands, failedNew, 
-                                           spare_units, made, item, units, 
+                                           spare_units, made, units, late, 
                                            spareAtLP >>
 
 SetClosed(self) == /\ pc[self] = "SetClosed"
@@ -919,8 +959,8 @@ SetClosed(self) == /\ pc[self] = "SetClosed"
                    /\ pc' = [pc EXCEPT ![self] = "DrainFree"]
                    /\ UNCHANGED << free, orphans, held, raised, live, making, 
                                    hands, failedNew, gone, retiring, 
-                                   spare_units, made, back, op, item, units, 
-                                   retry, orphan, spareAtLP >>
+                                   spare_units, made, back, op, units, retry, 
+                                   orphan, late, spareAtLP >>
 
 TakeOrphan_close(self) == /\ pc[self] = "TakeOrphan_close"
                           /\ IF orphans = <<>>
@@ -942,12 +982,13 @@ TakeOrphan_close(self) == /\ pc[self] = "TakeOrphan_close"
                                      /\ op' = op
                           /\ UNCHANGED << free, closed, held, raised, live, 
                                           making, failedNew, spare_units, made, 
-                                          back, item, units, retry, orphan, 
+                                          back, units, retry, orphan, late, 
                                           spareAtLP >>
 
-client(self) == Idle(self) \/ TakeFree(self) \/ CheckClosed(self)
-                   \/ Miss(self) \/ Reserve(self) \/ Create(self)
-                   \/ Claim(self) \/ TakeOrphan(self)
+client(self) == Idle(self) \/ CheckClosed(self) \/ TakeFree(self)
+                   \/ CheckClosed_empty(self) \/ PeekOrphans(self)
+                   \/ CheckClosed_slow(self) \/ Miss(self) \/ Reserve(self)
+                   \/ Create(self) \/ Claim(self) \/ TakeOrphan(self)
                    \/ CheckClosed_adopt(self) \/ SetClosed(self)
                    \/ TakeOrphan_close(self)
 
@@ -959,10 +1000,10 @@ Next == collector
 
 Spec == /\ Init /\ [][Next]_vars
         /\ \A self \in Clients : /\ WF_vars(client(self))
-                                 /\ WF_vars(discard(self))
                                  /\ WF_vars(put_idle(self))
                                  /\ WF_vars(return_capacity(self))
                                  /\ WF_vars(give_back(self))
+                                 /\ WF_vars(discard(self))
                                  /\ WF_vars(drain(self))
 
 \* END TRANSLATION
@@ -994,7 +1035,7 @@ TypeOK ==
           /\ hands[c] \subseteq Nat /\ None \notin hands[c]
           /\ raised[c] \in BOOLEAN
           /\ op[c] \in {"none", "get", "release", "close"}
-          /\ item[c] \in Int /\ units[c] \in Nat /\ retry[c] \in BOOLEAN
+          /\ units[c] \in Nat /\ retry[c] \in BOOLEAN /\ late[c] \in BOOLEAN
           /\ spareAtLP[c] \in Nat
     /\ live \subseteq Nat /\ None \notin live
     /\ making \in Nat
@@ -1022,12 +1063,10 @@ Accounting ==
 (* TakeFree), no resource was idle and no capacity was spare.              *)
 NoneOnlyWhenEmpty == \A c \in Clients : pc[c] = "Miss" => spareAtLP[c] = 0
 
-(* A get() that finds the pool closed after its pop hands out nothing (an *)
-(* action property: no step from CheckClosed with the pool closed adds to *)
-(* the client's guards).                                                   *)
+(* A get() that began after close() set the flag hands out nothing (an   *)
+(* action property: no step of such a get() adds to the client's guards). *)
 GetAfterCloseRaises ==
-    [][\A c \in Clients :
-         pc[c] = "CheckClosed" /\ closed => held'[c] \subseteq held[c]]_vars
+    [][\A c \in Clients : late[c] => held'[c] \subseteq held[c]]_vars
 
 (* Nothing reserved or in a call's hands once every call has returned.     *)
 QuiescentHandsEmpty ==
