@@ -81,7 +81,10 @@ def _local(state: State, name: str, process: int) -> object:
 
 def logged_as(action: str) -> str:
     """The action a model label is logged as (trace.py, models/TraceFreeList.tla)."""
-    return "Create" if action == "Replace" else action.split("_")[0]
+    return _LOGGED_AS.get(action, action.split("_")[0])
+
+
+_LOGGED_AS = {"Replace": "Create", "PeekOrphans": "TakeOrphan"}
 
 
 def unlogged(edge: Edge, state: State, static: bool, bounded: bool) -> bool:
