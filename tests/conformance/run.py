@@ -50,6 +50,7 @@ class StageFailedError(Exception):
 def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
     """Trace RUNS random runs per configuration; TLC must accept them all."""
     traces = {}
+    rejected = []
     for name, setup in CONFIGS.items():
         start = time.monotonic()
         lines = record_random(setup, seed, RUNS)
@@ -62,11 +63,13 @@ def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
             f"{recorded:.1f} s; TLC {_verdict(verdict)} in {verdict.seconds:.1f} s "
             f"({verdict.states} states)"
         )
+        for rejection in verdict.rejections:
+            print(f"    run {rejection.run}, line {rejection.line}: {rejection.text}")
         if not verdict.accepted:
-            for rejection in verdict.rejections:
-                print(f"    run {rejection.run}, line {rejection.line}: {rejection.text}")
-            raise StageFailedError(f"TLC rejected traces of the code ({path}, seed {seed})")
+            rejected.append(name)
         traces[name] = path
+    if rejected:
+        raise StageFailedError(f"TLC rejected traces of the code: {', '.join(rejected)}")
     return traces
 
 
