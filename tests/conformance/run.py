@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -251,6 +252,17 @@ def _says(condition: symbolic.Condition) -> str:
     return f"REFUTED ({condition.message})"
 
 
+KEPT = REPO / ".venv" / "cache" / "conformance"
+"""Where the traces of a failed run are kept (the scratch directory is removed)."""
+
+
+def _keep(scratch: Path) -> None:
+    KEPT.mkdir(parents=True, exist_ok=True)
+    for trace in scratch.glob("*.ndjson"):
+        shutil.copy(trace, KEPT / trace.name)
+    print(f"conformance: the traces are kept in {KEPT} (docs/conformance.md: validating by hand)")
+
+
 def _altered(run: list[dict[str, object]], index: int) -> list[dict[str, object]]:
     line = dict(run[index])
     free = list(line["free"])  # type: ignore[call-overload]
@@ -309,6 +321,8 @@ def main() -> int:
                     print(f"conformance: {title} FAILED: {failure} (CONFORMANCE_SEED={seed})")
                     failed.append(title)
                 print(f"    ({time.monotonic() - start:.1f} s)", flush=True)
+            if failed:
+                _keep(scratch)
     elapsed = time.monotonic() - started
     if failed:
         print(f"conformance: FAILED ({', '.join(failed)}) in {elapsed:.1f} s")
