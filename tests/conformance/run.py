@@ -37,7 +37,14 @@ from tests.conformance.drive import GRAPHS, Driver, explore
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
 from tests.conformance.record import CONFIGS, quiet, record_random
 from tests.conformance.statespace import export
-from tests.conformance.tlc import REPO, Validation, prepare_models, traced_actions, validate
+from tests.conformance.tlc import (
+    REPO,
+    TLCError,
+    Validation,
+    prepare_models,
+    traced_actions,
+    validate,
+)
 from tests.conformance.trace import write_ndjson
 
 RUNS = 12
@@ -286,6 +293,15 @@ def _verdict(verdict: Validation) -> str:
 
 
 def main() -> int:
+    try:
+        return check_all()
+    except (TLCError, OSError) as error:  # no Java, no jar, a spec TLC cannot parse
+        print(f"conformance: cannot run TLC: {error}")
+        return 1
+
+
+def check_all() -> int:
+    """Run every stage; 0 if all passed."""
     quiet()
     seed = int(os.environ.get("CONFORMANCE_SEED", "1"))
     started = time.monotonic()
@@ -317,7 +333,7 @@ def main() -> int:
                     continue
                 try:
                     stage()
-                except StageFailedError as failure:
+                except (StageFailedError, TLCError) as failure:
                     print(f"conformance: {title} FAILED: {failure} (CONFORMANCE_SEED={seed})")
                     failed.append(title)
                 print(f"    ({time.monotonic() - start:.1f} s)", flush=True)
