@@ -29,8 +29,8 @@ from rpool import PoolClosedError, PoolGuard, ScaleMode
 from rpool._freelist import Grant
 from tests.resources import Boom
 from tests.scheduler import Step, point
+from tests.scheduler.instrument import ScheduledPool
 
-from .points import TracedPool
 from .resource import Context, Unit
 
 __all__ = ["Call", "Director", "Harness", "Observed", "RandomDirector"]
@@ -86,12 +86,12 @@ class Director(Protocol):
 
 
 class Harness:
-    """A `TracedPool` (a `ScheduledPool`, points.py) of `Unit`s, client threads and a collector."""
+    """A `ScheduledPool` of `Unit`s, client threads and a collector."""
 
     def __init__(self, mode: ScaleMode, clients: int, director: Director) -> None:
         self.director = director
         self.context = Context()
-        self.pool: TracedPool[Context, Unit] = TracedPool(Unit, mode, self.context)
+        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(Unit, mode, self.context)
         self.clients = clients
         # guards[p]: client p's guards, index 0 unused. A guard is referenced
         # from here only, so deleting it here runs its finalizer at once.

@@ -78,6 +78,10 @@ class ScheduledDeque(deque[Any]):
         point(action, f"{self.role}.pop")
         return super().pop()
 
+    def popleft(self) -> Any:
+        point("DrainFree", f"{self.role}.popleft")
+        return super().popleft()
+
     def append(self, item: Any, /) -> None:
         point("PutIdle" if self.role == "free" else "Orphan", f"{self.role}.append")
         super().append(item)
