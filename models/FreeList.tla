@@ -80,7 +80,8 @@ InitialCount == IF Static THEN Maximum ELSE Initial
 (* Pool.__init__: the grants reversed (the first growth pops the rightmost *)
 (* one), then the initial resources.                                       *)
 InitFree ==
-    LET grants == IF Static THEN <<>> ELSE Reverse(GrantsFrom(Initial))
+    LET grants == IF Static \/ Mutant = "TwoStepReserve" THEN <<>>
+                  ELSE Reverse(GrantsFrom(Initial))
     IN [i \in 1..Len(grants) |-> Grant(grants[i])]
        \o [i \in 1..InitialCount |-> i]
 
@@ -111,6 +112,8 @@ define {
     Fresh == CHOOSE r \in 1..(Cardinality(live) + 1) : r \notin live
     \* Growth sizes an unbounded pool may choose: see docs/models.md, Reserve.
     GrowthChoices == IF ChunkSize = 0 THEN 1..Max(Capacity, 1) ELSE {ChunkSize}
+    \* An empty pop means "grow": unbounded pools (and Mutant TwoStepReserve).
+    GrowsOnEmpty == ~Bounded \/ Mutant = "TwoStepReserve"
 }
 
 \* Pool._discard: Model: Discard.  The resource's close() may raise; the
@@ -254,6 +257,8 @@ TakeFree:
     \* `free.pop() if free else None`: the len() read that saw the deque
     \* empty, or the pop; the linearization point of get().  A resource is
     \* handed out at once (the guard is made locally), a grant is grown.
+    \* Mutant WaitForIdle: a blocking pool, whose get() waits for a resource.
+    await Mutant # "WaitForIdle" \/ IdleCount > 0;
     raised[self] := FALSE;  \* an adopted orphan's error became a warning
     if (free = <<>>) { spareAtLP := IdleCount + Unreserved; goto CheckClosed_empty }
     else with (i = Last(free)) {
@@ -273,11 +278,11 @@ CheckClosed_empty:
     \* After an empty pop: get() line `if self._closed or ...`, or, after
     \* adopting an orphan, `if item is None and self._closed`.
     if (closed) { spareAtLP := 0; retry := FALSE; op := "none"; late := FALSE; goto Idle }
-    else if (retry \/ Mutant = "RetryGrow") { if (Bounded) goto Miss else goto Reserve }
+    else if (retry \/ Mutant = "RetryGrow") { if (GrowsOnEmpty) goto Reserve else goto Miss }
     else goto PeekOrphans;
 PeekOrphans:
     \* get(): `... or self._orphans or self._maximum is None`.
-    if (orphans = <<>> /\ Bounded) goto Miss;
+    if (orphans = <<>> /\ ~GrowsOnEmpty) goto Miss;
 CheckClosed_slow:
     \* _get_slow(None): `if self._closed: raise`.
     if (closed) { spareAtLP := 0; op := "none"; late := FALSE; goto Idle }
@@ -288,10 +293,20 @@ Miss:
     spareAtLP := 0; retry := FALSE; op := "none"; late := FALSE;
     goto Idle;
 
+ReserveLate:
+    \* Mutant TwoStepReserve only: reserve what an earlier step checked.
+    units := ChunkSize;
+    making := making + ChunkSize;
+    goto Create;
+
 Reserve:
     \* Unbounded pools: size the growth from the counters, reserve it.
     spareAtLP := 0; retry := FALSE;
-    with (n \in GrowthChoices) {
+    if (Mutant = "TwoStepReserve") {
+        \* Mutant: the original's check of capacity against the maximum,
+        \* with the reservation in a later step.
+        if (Capacity >= Maximum) goto Miss else goto ReserveLate
+    } else with (n \in GrowthChoices) {
         units := n;
         making := making + n
     };
@@ -353,7 +368,7 @@ TakeOrphan:
     \* `self._orphans` (len) then `self._orphans.pop()`: the read that saw
     \* none, or the pop.  A release() whose reset or drain raised skips it.
     if (raised[self] \/ orphans = <<>>) {
-        if (op = "get") { if (Bounded) goto Miss else goto Reserve }
+        if (op = "get") { if (GrowsOnEmpty) goto Reserve else goto Miss }
         else { op := "none"; goto Idle }
     } else with (o = Last(orphans)) {
         orphan := o;
@@ -406,6 +421,8 @@ Unreserved == IF Bounded THEN Maximum - Capacity ELSE 1
 Fresh == CHOOSE r \in 1..(Cardinality(live) + 1) : r \notin live
 
 GrowthChoices == IF ChunkSize = 0 THEN 1..Max(Capacity, 1) ELSE {ChunkSize}
+
+GrowsOnEmpty == ~Bounded \/ Mutant = "TwoStepReserve"
 
 VARIABLES gone, retiring, spare_units, made, back, op, units, retry, orphan, 
           late, spareAtLP
@@ -716,6 +733,7 @@ CheckClosed(self) == /\ pc[self] = "CheckClosed"
                                      retry, orphan, spareAtLP >>
 
 TakeFree(self) == /\ pc[self] = "TakeFree"
+                  /\ Mutant # "WaitForIdle" \/ IdleCount > 0
                   /\ raised' = [raised EXCEPT ![self] = FALSE]
                   /\ IF free = <<>>
                         THEN /\ spareAtLP' = [spareAtLP EXCEPT ![self] = IdleCount + Unreserved]
@@ -748,9 +766,9 @@ CheckClosed_empty(self) == /\ pc[self] = "CheckClosed_empty"
                                       /\ late' = [late EXCEPT ![self] = FALSE]
                                       /\ pc' = [pc EXCEPT ![self] = "Idle"]
                                  ELSE /\ IF retry[self] \/ Mutant = "RetryGrow"
-                                            THEN /\ IF Bounded
-                                                       THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
-                                                       ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                            THEN /\ IF GrowsOnEmpty
+                                                       THEN /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                                       ELSE /\ pc' = [pc EXCEPT ![self] = "Miss"]
                                             ELSE /\ pc' = [pc EXCEPT ![self] = "PeekOrphans"]
                                       /\ UNCHANGED << op, retry, late, 
                                                       spareAtLP >>
@@ -760,7 +778,7 @@ CheckClosed_empty(self) == /\ pc[self] = "CheckClosed_empty"
                                            made, back, units, orphan >>
 
 PeekOrphans(self) == /\ pc[self] = "PeekOrphans"
-                     /\ IF orphans = <<>> /\ Bounded
+                     /\ IF orphans = <<>> /\ ~GrowsOnEmpty
                            THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
                            ELSE /\ pc' = [pc EXCEPT ![self] = "CheckClosed_slow"]
                      /\ UNCHANGED << free, orphans, closed, held, raised, live, 
@@ -791,13 +809,27 @@ Miss(self) == /\ pc[self] = "Miss"
                               making, hands, failedNew, stack, gone, retiring, 
                               spare_units, made, back, units, orphan >>
 
+ReserveLate(self) == /\ pc[self] = "ReserveLate"
+                     /\ units' = [units EXCEPT ![self] = ChunkSize]
+                     /\ making' = making + ChunkSize
+                     /\ pc' = [pc EXCEPT ![self] = "Create"]
+                     /\ UNCHANGED << free, orphans, closed, held, raised, live, 
+                                     hands, failedNew, stack, gone, retiring, 
+                                     spare_units, made, back, op, retry, 
+                                     orphan, late, spareAtLP >>
+
 Reserve(self) == /\ pc[self] = "Reserve"
                  /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
                  /\ retry' = [retry EXCEPT ![self] = FALSE]
-                 /\ \E n \in GrowthChoices:
-                      /\ units' = [units EXCEPT ![self] = n]
-                      /\ making' = making + n
-                 /\ pc' = [pc EXCEPT ![self] = "Create"]
+                 /\ IF Mutant = "TwoStepReserve"
+                       THEN /\ IF Capacity >= Maximum
+                                  THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
+                                  ELSE /\ pc' = [pc EXCEPT ![self] = "ReserveLate"]
+                            /\ UNCHANGED << making, units >>
+                       ELSE /\ \E n \in GrowthChoices:
+                                 /\ units' = [units EXCEPT ![self] = n]
+                                 /\ making' = making + n
+                            /\ pc' = [pc EXCEPT ![self] = "Create"]
                  /\ UNCHANGED << free, orphans, closed, held, raised, live, 
                                  hands, failedNew, stack, gone, retiring, 
                                  spare_units, made, back, op, orphan, late >>
@@ -884,9 +916,9 @@ Claim(self) == /\ pc[self] = "Claim"
 TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
                     /\ IF raised[self] \/ orphans = <<>>
                           THEN /\ IF op[self] = "get"
-                                     THEN /\ IF Bounded
-                                                THEN /\ pc' = [pc EXCEPT ![self] = "Miss"]
-                                                ELSE /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                     THEN /\ IF GrowsOnEmpty
+                                                THEN /\ pc' = [pc EXCEPT ![self] = "Reserve"]
+                                                ELSE /\ pc' = [pc EXCEPT ![self] = "Miss"]
                                           /\ op' = op
                                      ELSE /\ op' = [op EXCEPT ![self] = "none"]
                                           /\ pc' = [pc EXCEPT ![self] = "Idle"]
@@ -987,8 +1019,9 @@ TakeOrphan_close(self) == /\ pc[self] = "TakeOrphan_close"
 
 client(self) == Idle(self) \/ CheckClosed(self) \/ TakeFree(self)
                    \/ CheckClosed_empty(self) \/ PeekOrphans(self)
-                   \/ CheckClosed_slow(self) \/ Miss(self) \/ Reserve(self)
-                   \/ Create(self) \/ Claim(self) \/ TakeOrphan(self)
+                   \/ CheckClosed_slow(self) \/ Miss(self)
+                   \/ ReserveLate(self) \/ Reserve(self) \/ Create(self)
+                   \/ Claim(self) \/ TakeOrphan(self)
                    \/ CheckClosed_adopt(self) \/ SetClosed(self)
                    \/ TakeOrphan_close(self)
 
@@ -1040,6 +1073,11 @@ TypeOK ==
     /\ live \subseteq Nat /\ None \notin live
     /\ making \in Nat
 
+(* The deque is always "grants, then resources": only append adds         *)
+(* resources, only appendleft adds grants.  So a pop returns a grant only  *)
+(* when no resource is idle.                                               *)
+Shape == \A i, j \in 1..Len(free) : i < j /\ IsRes(free[i]) => IsRes(free[j])
+
 (* A resource is in one place at a time: never held by two clients, never *)
 (* idle while held or while a call (a reset, a discard) works on it.       *)
 Exclusive == \A r \in Seen : Places(r) = 1
@@ -1083,6 +1121,17 @@ StaticRestores ==
     Static /\ Quiescent /\ ~closed =>
         /\ Cardinality(live) + Spare = Maximum
         /\ ~failedNew => Cardinality(live) = Maximum
+
+(* The refinement mapping: FreeList implements the atomic Pool.  The idle *)
+(* resources are those in free (their order forgotten), the spare         *)
+(* capacity its grants, and a resource in a call or orphaned is busy.     *)
+Abstract == INSTANCE Pool WITH
+    InitIdle <- 1..InitialCount,
+    InitSpare <- SpareIn(InitFree),
+    idle <- Resources(free),
+    spare <- Spare,
+    busy <- Range(orphans) \cup UNION {hands[c] : c \in Clients}
+Refinement == Abstract!Spec
 
 (* Every started call finishes (under weak fairness of its client).      *)
 Termination == \A c \in Clients : Busy(c) ~> ~Busy(c)

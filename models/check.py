@@ -23,10 +23,12 @@ Steps, in order:
        \\* Expect: pass                      (TLC exit code 0)
        \\* Expect: Invariant Accounting       (exit code 12, property named)
        \\* Expect: Action property GetAfterCloseRaises   (exit code 13)
-       \\* Expect: Temporal properties       (exit code 13)
+       \\* Expect: Temporal properties OthersFinish   (exit code 13)
 
    A mutant passes the check only if TLC fails with the expected exit code
    AND names the expected property; failing for another reason is a surprise.
+   TLC does not name a violated temporal property, so a configuration that
+   expects one must check exactly that one (its PROPERTY list is read).
 4. Print a table: configuration, states generated/distinct, depth, seconds,
    verdict.
 
@@ -41,6 +43,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +75,8 @@ EXPECTED_EXIT = {
     "Temporal properties": EXIT_PROPERTY,
 }
 
+PROPERTY_SECTION = re.compile(r"^(PROPERTY|PROPERTIES)\b(.*)$")
+SECTION = re.compile(r"^[A-Z_]+\b")
 HEADER = re.compile(r"^\\\*\s*(Module|Profile|Expect):\s*(.+?)\s*$")
 GENERATED = re.compile(r"^([\d,]+) states generated, ([\d,]+) distinct states found")
 DEPTH = re.compile(r"^The depth of the complete state graph search is (\d+)\.")
@@ -124,7 +129,31 @@ def read_config(path: Path) -> Config:
     expect = fields["Expect"]
     if expect != "pass" and not any(expect.startswith(kind) for kind in EXPECTED_EXIT):
         raise CheckError(f"{path.name}: cannot read 'Expect: {expect}'")
+    if expect.startswith("Temporal properties"):
+        named = expect.removeprefix("Temporal properties").strip()
+        checked = properties(path)
+        if checked != [named]:
+            raise CheckError(
+                f"{path.name}: expects temporal property {named!r} to fail, so it must check "
+                f"exactly that property, not {checked}"
+            )
     return Config(path, fields["Module"], fields["Profile"], expect)
+
+
+def properties(path: Path) -> list[str]:
+    """The names listed under PROPERTY/PROPERTIES in a .cfg (comments skipped)."""
+    names: list[str] = []
+    inside = False
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("\\*", 1)[0].rstrip()
+        if match := PROPERTY_SECTION.match(line):
+            inside = True
+            names.extend(match.group(2).split())
+        elif SECTION.match(line) and not line.startswith((" ", "\t")):
+            inside = False
+        elif inside:
+            names.extend(line.split())
+    return names
 
 
 def cache_dir() -> Path:
@@ -253,6 +282,9 @@ def run_tlc(java: list[str], scratch: Path, config: Config) -> Outcome:
             depth = int(match.group(1))
         elif (match := VIOLATION.match(line)) and violation is None:
             violation = match.group(3) or f"{match.group(1)} {match.group(2)}"
+    if violation == "Temporal properties":
+        # TLC does not say which; read_config made sure only one is checked.
+        violation = " ".join(["Temporal properties", *properties(config.path)])
     return Outcome(run.returncode, generated, distinct, depth, seconds, violation, run.stdout + run.stderr)
 
 
@@ -281,6 +313,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("names", nargs="*", help="only these configurations (file stems)")
     parser.add_argument("--verbose", action="store_true", help="print TLC's output of surprises")
     args = parser.parse_args(argv)
+    # On SIGTERM, unwind like Ctrl-C: subprocess.run then kills TLC and the
+    # scratch directory is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     profile = "deep" if args.deep else "default"
     try:
         paths = sorted([*MODELS.glob("MC*.cfg"), *MODELS.glob("Mutant*.cfg")])
