@@ -245,7 +245,8 @@ def check_translations(java: list[str], scratch: Path) -> list[str]:
         elif copy.read_text(encoding="utf-8") != committed.read_text(encoding="utf-8"):
             stale.append(
                 f"{module}: the committed translation is out of date; run "
-                f"`java -cp $TLA2TOOLS_JAR pcal.trans -nocfg {module}` in models/"
+                f"`java -cp $TLA2TOOLS_JAR pcal.trans -nocfg {module}` in models/ "
+                f"(then delete the backup it writes, {Path(module).stem}.old)"
             )
     return stale
 
@@ -285,7 +286,9 @@ def run_tlc(java: list[str], scratch: Path, config: Config) -> Outcome:
     if violation == "Temporal properties":
         # TLC does not say which; read_config made sure only one is checked.
         violation = " ".join(["Temporal properties", *properties(config.path)])
-    return Outcome(run.returncode, generated, distinct, depth, seconds, violation, run.stdout + run.stderr)
+    return Outcome(
+        run.returncode, generated, distinct, depth, seconds, violation, run.stdout + run.stderr
+    )
 
 
 def judge(config: Config, outcome: Outcome) -> tuple[bool, str]:
@@ -366,7 +369,8 @@ def main(argv: list[str]) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print()
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
     print(f"\nmodels: {len(rows) - 1} configurations, {surprises} surprise(s)")
     return 1 if surprises else 0
 
