@@ -38,7 +38,7 @@ export TLA2TOOLS_JAR
 endif
 
 .PHONY: help venvs demo lint format typecheck test $(addprefix test-,$(PYTHONS)) \
-	models mutants conformance bench check clean
+	models models-deep mutants conformance nightly $(addprefix nightly-,$(PYTHONS)) bench check clean
 
 help: ## List the targets
 	@echo "rpool make targets:"
@@ -109,7 +109,7 @@ format: $(VENV)/py3.11/.stamp ## Apply ruff's fixes and formatting to src and te
 
 typecheck: $(VENV)/py3.11/.stamp ## mypy --strict over src and tests, then the typing cases
 	$(PY) -m mypy
-	@if [ -f tests/typing/run_typing_cases.py ]; then MYPY_CACHE_DIR=$(VENV)/cache/mypy-cases $(PY) tests/typing/run_typing_cases.py; else echo "typing cases: (not yet built)"; fi
+	MYPY_CACHE_DIR=$(VENV)/cache/mypy-cases $(PY) tests/typing/run_typing_cases.py
 
 test: $(addprefix test-,$(PYTHONS)) ## pytest on 3.11, 3.12 and 3.13 (PYTEST_ARGS=...)
 
@@ -117,17 +117,25 @@ $(addprefix test-,$(PYTHONS)): test-%: $(VENV)/py%/.stamp
 	@echo "==> pytest on Python $*"
 	$(VENV)/py$*/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
 
-models: $(VENV)/py3.11/.stamp ## Check the TLA+ models (models/check.py)
-	@if [ -f models/check.py ]; then $(PY) models/check.py; else echo "models: (not yet built)"; fi
+models: $(VENV)/py3.11/.stamp ## TLC on every model configuration and model mutant (models/check.py)
+	$(PY) models/check.py
 
-mutants: $(VENV)/py3.11/.stamp ## Run the planted-bug mutants (tests/mutants/run.py)
-	@if [ -f tests/mutants/run.py ]; then $(PY) tests/mutants/run.py; else echo "mutants: (not yet built)"; fi
+models-deep: $(VENV)/py3.11/.stamp ## The deep model profile: more clients, bigger pools (slow; not in check)
+	$(PY) models/check.py --deep
 
-conformance: $(VENV)/py3.11/.stamp ## Run the conformance suite (tests/conformance/run.py)
-	@if [ -f tests/conformance/run.py ]; then $(PY) tests/conformance/run.py; else echo "conformance: (not yet built)"; fi
+mutants: $(VENV)/py3.11/.stamp ## Run the planted-bug mutants against the test layers (tests/mutants/run.py)
+	$(PY) tests/mutants/run.py
+
+conformance: $(VENV)/py3.11/.stamp ## Trace validation, model-based tests, CrossHair (tests/conformance/run.py)
+	$(PY) tests/conformance/run.py
+
+nightly: $(addprefix nightly-,$(PYTHONS)) ## The test suite with the nightly Hypothesis profile (slow; not in check)
+
+$(addprefix nightly-,$(PYTHONS)): nightly-%: $(VENV)/py%/.stamp
+	HYPOTHESIS_PROFILE=nightly $(VENV)/py$*/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
 
 bench: $(VENV)/bench/.stamp ## Run the benchmarks in .venv/bench (BENCH_ARGS=...)
-	@if [ -f tests/benchmarks/run.py ]; then MPLBACKEND=Agg $(BENCH_PY) tests/benchmarks/run.py $(BENCH_ARGS); else echo "bench: (not yet built)"; fi
+	MPLBACKEND=Agg $(BENCH_PY) tests/benchmarks/run.py $(BENCH_ARGS)
 
 # Sub-makes in order, so a failure stops the rest even under make -j.
 check: ## lint, typecheck, test, models, mutants, conformance, in that order
