@@ -160,12 +160,8 @@ def test_threaded_histories_are_linearizable(program: Program) -> None:
 # counterexamples needed two). docs/testing.md, "Findings", tells the story.
 
 
-def test_get_racing_close_is_linearizable_in_every_schedule() -> None:
-    """The counterexample: T1's get() popped the only resource and paused; T0's
-    get() returned None; T0 closed the pool; T1's get() then saw the flag and
-    raised, so the resource had been idle when T0 got None. get() now reads
-    the flag before its pop, which orders it before close() whatever it pops."""
-    program = Program(Static(count=1), (), ((Command("get"), Command("close")), (Command("get"),)))
+def assert_linearizable_in_every_schedule(program: Program, preemptions: int) -> None:
+    """Every schedule of `program` with at most `preemptions` gives a linearizable history."""
 
     def execute(chooser: Chooser) -> Run:
         trial, run = scheduled(program, chooser)
@@ -176,8 +172,17 @@ def test_get_racing_close_is_linearizable_in_every_schedule() -> None:
             trial.release_all()
         return run
 
-    runs = list(bounded_schedules(execute, preemptions=2, limit=5000))
-    assert 1 < len(runs) < 5000
+    runs = list(bounded_schedules(execute, preemptions=preemptions, limit=5000))
+    assert 1 < len(runs) < 5000, "the bound was meant to be explored completely"
+
+
+def test_get_racing_close_is_linearizable_in_every_schedule() -> None:
+    """The counterexample: T1's get() popped the only resource and paused; T0's
+    get() returned None; T0 closed the pool; T1's get() then saw the flag and
+    raised, so the resource had been idle when T0 got None. get() now reads
+    the flag before its pop, which orders it before close() whatever it pops."""
+    program = Program(Static(count=1), (), ((Command("get"), Command("close")), (Command("get"),)))
+    assert_linearizable_in_every_schedule(program, preemptions=2)
 
 
 def test_stats_of_a_closing_pool_stay_within_maximum_in_every_schedule() -> None:
@@ -213,15 +218,4 @@ def test_get_racing_close_takes_the_most_recent_resource_in_every_schedule() -> 
     T1's get() popped r0. It succeeded, so it comes before close(), when LIFO
     allows only r1. close() now drains from the left end, oldest first."""
     program = Program(Static(count=2), (), ((Command("close"),), (Command("get"),)))
-
-    def execute(chooser: Chooser) -> Run:
-        trial, run = scheduled(program, chooser)
-        try:
-            verdict = trial.linearizability(atomic_get=True)
-            assert verdict.ok, f"{verdict.explain()}\n{run.describe()}"
-        finally:
-            trial.release_all()
-        return run
-
-    runs = list(bounded_schedules(execute, preemptions=3, limit=5000))
-    assert 1 < len(runs) < 5000
+    assert_linearizable_in_every_schedule(program, preemptions=3)
