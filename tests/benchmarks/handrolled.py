@@ -94,6 +94,7 @@ class LockedResetPool(LockListPool):
 class _HandRolledSubject(Subject):
     """Drives a hand-rolled pool: `get()` gives a resource or None, `release(r)` takes it back."""
 
+    pool_type: ClassVar[type[LifoQueuePool | LockListPool]]
     _pool: LifoQueuePool | LockListPool
     _held: list[FakeConnection]
 
@@ -106,6 +107,7 @@ class _HandRolledSubject(Subject):
     ) -> None:
         super().__init__(capacity, resource, prefill=prefill)
         self._held = []
+        self._pool = self.pool_type(resource, capacity, prefill)
 
     def round_trips(self, n: int) -> None:
         get, release = self._pool.get, self._pool.release
@@ -137,41 +139,14 @@ class _HandRolledSubject(Subject):
 
 class LifoQueueSubject(_HandRolledSubject):
     name: ClassVar[str] = "queue.LifoQueue"
-
-    def __init__(
-        self,
-        capacity: int,
-        resource: type[FakeConnection] = FakeConnection,
-        *,
-        prefill: bool = True,
-    ) -> None:
-        super().__init__(capacity, resource, prefill=prefill)
-        self._pool = LifoQueuePool(resource, capacity, prefill)
+    pool_type = LifoQueuePool
 
 
 class LockListSubject(_HandRolledSubject):
     name: ClassVar[str] = "Lock + list"
-
-    def __init__(
-        self,
-        capacity: int,
-        resource: type[FakeConnection] = FakeConnection,
-        *,
-        prefill: bool = True,
-    ) -> None:
-        super().__init__(capacity, resource, prefill=prefill)
-        self._pool = LockListPool(resource, capacity, prefill)
+    pool_type = LockListPool
 
 
 class LockedResetSubject(_HandRolledSubject):
     name: ClassVar[str] = "Lock + list, reset in lock"
-
-    def __init__(
-        self,
-        capacity: int,
-        resource: type[FakeConnection] = FakeConnection,
-        *,
-        prefill: bool = True,
-    ) -> None:
-        super().__init__(capacity, resource, prefill=prefill)
-        self._pool = LockedResetPool(resource, capacity, prefill)
+    pool_type = LockedResetPool
