@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, Static
@@ -261,3 +263,24 @@ def test_repr_names_the_resource_and_mode() -> None:
     assert repr(pool) == "<Pool of Plain: Static(count=1)>"
     pool.close()
     assert "closed" in repr(pool)
+
+
+def test_growth_into_a_pool_closed_meanwhile_leaves_nothing_creating() -> None:
+    """close() runs inside the growth's first new(); the growth's next PutIdle
+    then discards into the closed pool, and that close() raises. The units of
+    the chunk not yet made must not stay counted as being created."""
+    script = Script()
+    pool = make(AutoScale(initial=0, maximum=6, chunk_size=3), script)
+    _held = take(pool, 3)  # the first chunk, all in use
+
+    def new_then_close(context: Script) -> Res:
+        resource = Res.new(context)
+        if len(context.made) == 4:
+            pool.close()
+            script.close_plan.append("raise")  # the discard after the next PutIdle
+        return resource
+
+    pool._factory = SimpleNamespace(new=new_then_close)
+    with pytest.raises(Boom, match="close"):
+        pool.get()
+    assert pool.stats().creating == 0

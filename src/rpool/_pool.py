@@ -210,7 +210,13 @@ class Pool(Generic[C, R]):
             except BaseException:
                 self._cancel(units - made)
                 raise
-            self._put_idle(resource)
+            try:
+                self._put_idle(resource)
+            except BaseException:
+                # Only a closed pool's drain raises here; the units not yet
+                # made must not stay counted as being created.
+                self._cancel(units - made - 1)
+                raise
         try:
             resource = self._create()
         except BaseException:
