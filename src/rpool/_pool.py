@@ -388,7 +388,8 @@ class Pool(Generic[C, R]):
 
         Idempotent. Resources in use stay usable; each is discarded when it is
         given back. Resources whose guards were garbage-collected are
-        discarded without reset.
+        discarded without reset; one whose guard is collected after close()
+        returned is discarded by the next release() or close().
 
         Raises:
             ExceptionGroup: one or more resources' `close()` raised; every
