@@ -103,22 +103,8 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
     mutant = MUTANTS["PutBeforeReset"]
     source = plant_source(mutant, scratch)
     path = scratch / f"mutant-{mutant.name}.ndjson"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.conformance.record",
-            "Static",
-            str(path),
-            "--runs",
-            "4",
-            "--seed",
-            str(seed),
-        ],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(source)},
-        capture_output=True,
-        text=True,
+    done = _run_on(
+        source, "tests.conformance.record", "Static", str(path), "--runs", "4", "--seed", str(seed)
     )
     if done.returncode != 0 or f"rpool: {source / 'rpool'}" not in done.stdout:
         raise StageFailedError(
@@ -186,22 +172,15 @@ def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
     if not source.exists():
         source = plant_source(mutant, scratch)
     config = next(iter(GRAPHS))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.conformance.drive",
-            str(scratch / f"{config}.dot"),
-            config,
-            "--seconds",
-            "3",
-            "--seed",
-            str(seed),
-        ],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(source)},
-        capture_output=True,
-        text=True,
+    done = _run_on(
+        source,
+        "tests.conformance.drive",
+        str(scratch / f"{config}.dot"),
+        config,
+        "--seconds",
+        "3",
+        "--seed",
+        str(seed),
     )
     lines = done.stdout.splitlines()
     print(f"  mutant {mutant.name} on {config}: {lines[1] if len(lines) > 1 else done.stderr}")
@@ -212,6 +191,17 @@ def stage_model_based(models: Path, scratch: Path, seed: int) -> None:
     if not re.search(r"Reset\(\d\): the code took \S+ \(PutIdle\)", done.stdout):
         raise StageFailedError(f"the mutant diverged for another reason:\n{done.stdout}")
     print(f"    first divergence: {lines[-1].strip()}")
+
+
+def _run_on(source: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m module args` with the rpool copy at `source` first on the path."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+    )
 
 
 def _share(part: int, whole: int) -> str:
