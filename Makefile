@@ -13,10 +13,19 @@ VENV := .venv
 PYTHONS := 3.11 3.12 3.13
 DEV_LOCK := requirements-dev.lock
 BENCH_LOCK := requirements-bench.lock
+FT_LOCK := requirements-ft.lock
 
 # The 3.11 environment runs the one-interpreter tools (ruff, mypy, models, ...).
 PY := $(VENV)/py3.11/bin/python
 BENCH_PY := $(VENV)/bench/bin/python
+
+# The free-threaded interpreter: FT_PYTHON if set (any 3.13t or later), else the
+# one in ../shared/ft, unpacked into .venv/python3.13t (../shared stays read-only).
+FT_PYTHON ?=
+FT_ARCHIVE := $(abspath ../shared/ft/python3.13t.tar.xz)
+FT_BUNDLED := $(VENV)/python3.13t/bin/python3.13t
+FT_BASE := $(if $(FT_PYTHON),$(FT_PYTHON),$(FT_BUNDLED))
+FT_PY := $(VENV)/py3.13t/bin/python
 
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -38,13 +47,15 @@ export TLA2TOOLS_JAR
 endif
 
 .PHONY: help venvs demo lint format typecheck test $(addprefix test-,$(PYTHONS)) \
-	models models-deep mutants conformance nightly $(addprefix nightly-,$(PYTHONS)) bench check clean
+	test-ft ft-venv models models-deep mutants conformance nightly $(addprefix nightly-,$(PYTHONS)) \
+	bench bench-ft check clean
 
 help: ## List the targets
 	@echo "rpool make targets:"
 	@grep -E '^[a-z][a-zA-Z0-9._-]*:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
-	@echo "Variables: PYTEST_ARGS (passed to pytest), BENCH_ARGS (passed to the benchmarks)."
+	@echo "Variables: PYTEST_ARGS (passed to pytest), BENCH_ARGS (passed to the benchmarks),"
+	@echo "  FT_PYTHON (a free-threaded interpreter for test-ft and bench-ft, instead of ../shared/ft)."
 
 # --- environments -----------------------------------------------------------
 
@@ -94,6 +105,39 @@ $(VENV)/bench/.stamp: $(BENCH_LOCK) pyproject.toml | $(VENV)/.gitignore
 
 venvs: $(DEV_STAMPS) ## Create .venv/py3.11, py3.12, py3.13
 
+$(FT_BUNDLED): | $(VENV)/.gitignore
+	@if [ ! -f "$(FT_ARCHIVE)" ]; then \
+		echo "error: no free-threaded interpreter: $(FT_ARCHIVE) is missing;" \
+			"set FT_PYTHON=/path/to/python3.13t" >&2; \
+		exit 1; \
+	fi
+	@echo "==> $(VENV)/python3.13t: unpacking $(FT_ARCHIVE)"
+	@rm -rf $(VENV)/python3.13t
+	@tar -C $(VENV) -xJf "$(FT_ARCHIVE)"
+	@touch $@
+
+# .venv/py3.13t: the free-threaded interpreter with requirements-ft.lock and rpool
+# (editable). Made anew when the lockfile or the interpreter changes: .stamp
+# records both. Phony, so that a new FT_PYTHON is noticed; it refuses an
+# interpreter built with the GIL.
+ft-venv: $(FT_LOCK) pyproject.toml $(if $(FT_PYTHON),,$(FT_BUNDLED)) | $(VENV)/.gitignore
+	@py="$(FT_BASE)"; \
+	if ! "$$py" -c 'import sys, sysconfig; sys.exit(sysconfig.get_config_var("Py_GIL_DISABLED") != 1)' 2>/dev/null; then \
+		echo "error: $$py is not a free-threaded CPython (Py_GIL_DISABLED is not 1)" >&2; \
+		exit 1; \
+	fi; \
+	want="$$("$$py" -c 'import sys; print(sys.executable, sys.version.split()[0])') $$(cksum < $(FT_LOCK))"; \
+	if [ ! -x $(FT_PY) ] || [ "$$(cat $(VENV)/py3.13t/.stamp 2>/dev/null)" != "$$want" ]; then \
+		echo "==> $(VENV)/py3.13t: $$("$$py" -VV) ($$py) + $(FT_LOCK)"; \
+		"$$py" -m venv --clear $(VENV)/py3.13t; \
+		$(FT_PY) -m pip install -qq -r $(FT_LOCK); \
+		$(FT_PY) -m pip check; \
+	fi; \
+	echo "==> $(VENV)/py3.13t: pip install -e ."; \
+	$(FT_PY) -m pip install -qq --no-deps -e .; \
+	rm -rf src/*.egg-info; \
+	echo "$$want" > $(VENV)/py3.13t/.stamp
+
 # --- targets ----------------------------------------------------------------
 
 demo: $(VENV)/py3.11/.stamp ## Run the demo (docs/demo.py): threads sharing sqlite3 connections
@@ -117,6 +161,14 @@ $(addprefix test-,$(PYTHONS)): test-%: $(VENV)/py%/.stamp
 	@echo "==> pytest on Python $*"
 	$(VENV)/py$*/bin/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
 
+# -X gil=0 (and PYTHON_GIL=0 for the subprocesses) keeps the GIL off even if an
+# extension module without free-threading support is imported; the conftest
+# fails the session if the GIL is on at its start or after any test.
+test-ft: ft-venv ## pytest on the free-threaded build, GIL off (FT_PYTHON=..., PYTEST_ARGS=...)
+	@echo "==> pytest on $$($(FT_PY) -VV)"
+	PYTHON_GIL=0 RPOOL_REQUIRE_FREE_THREADING=1 \
+		$(FT_PY) -X gil=0 -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
+
 models: $(VENV)/py3.11/.stamp ## TLC on every model configuration and model mutant (models/check.py)
 	$(PY) models/check.py
 
@@ -137,9 +189,14 @@ $(addprefix nightly-,$(PYTHONS)): nightly-%: $(VENV)/py%/.stamp
 bench: $(VENV)/bench/.stamp ## Run the benchmarks in .venv/bench (BENCH_ARGS=...)
 	MPLBACKEND=Agg $(BENCH_PY) tests/benchmarks/run.py $(BENCH_ARGS)
 
+# The peers that need packages (SQLAlchemy, generic-connection-pool, matplotlib)
+# are left out where they are not installed: .venv/py3.13t has none of them.
+bench-ft: ft-venv ## The benchmarks on the free-threaded build, GIL off (BENCH_ARGS=...)
+	PYTHON_GIL=0 $(FT_PY) -X gil=0 tests/benchmarks/run.py $(BENCH_ARGS)
+
 # Sub-makes in order, so a failure stops the rest even under make -j.
-check: ## lint, typecheck, test, models, mutants, conformance, in that order
-	@for t in lint typecheck test models mutants conformance; do \
+check: ## lint, typecheck, test, test-ft, models, mutants, conformance, in that order
+	@for t in lint typecheck test test-ft models mutants conformance; do \
 		echo "==> make $$t"; \
 		$(MAKE) $$t || { echo "make check: '$$t' failed" >&2; exit 1; }; \
 	done

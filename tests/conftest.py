@@ -4,12 +4,17 @@
 examples and longer state machines. Pick one with HYPOTHESIS_PROFILE, e.g.
 `HYPOTHESIS_PROFILE=nightly make test`. Every profile prints the blob that
 reproduces a failure (`@reproduce_failure(...)`); see docs/testing.md.
+
+Below the profiles: the hooks by which `make test-ft` fails a session in which
+the GIL is on at any point.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 # Thread start-up and scheduled runs make single examples slow now and then;
@@ -37,3 +42,39 @@ settings.register_profile(
     print_blob=False,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# --- make test-ft: the GIL stays off for the whole session --------------------
+#
+# With RPOOL_REQUIRE_FREE_THREADING=1 (set by `make test-ft`), the session fails
+# unless the GIL is off at its start and still off after every test: importing
+# an extension module that does not declare free-threading support would turn
+# it back on (unless -X gil=0), and the suite would then test nothing new.
+
+REQUIRE_FREE_THREADING = os.environ.get("RPOOL_REQUIRE_FREE_THREADING") == "1"
+
+
+def gil_enabled() -> bool:
+    """Whether the GIL is on now (always, before 3.13 and on GIL builds)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return True if is_enabled is None else bool(is_enabled())
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if REQUIRE_FREE_THREADING and gil_enabled():
+        raise pytest.UsageError(
+            f"RPOOL_REQUIRE_FREE_THREADING=1, but the GIL is on in {sys.executable} "
+            f"({sys.version}): use a free-threaded build and run it with -X gil=0"
+        )
+
+
+def pytest_report_header() -> str:
+    return f"GIL: {'on' if gil_enabled() else 'off'}" + (
+        " (required off: RPOOL_REQUIRE_FREE_THREADING=1)" if REQUIRE_FREE_THREADING else ""
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if REQUIRE_FREE_THREADING and gil_enabled():
+        pytest.fail(f"the GIL is on after {item.nodeid}", pytrace=False)
