@@ -1,7 +1,12 @@
 """Scheduled clients and a collector thread driving one pool, and what the model sees of it.
 
 Thread 0 is the model's garbage collector (`Collector`): it drops guards,
-whose finalizer hands the resource over as an orphan (Model: Orphan).
+whose finalizer hands the resource over as an orphan (Model: Orphan). On the
+GIL build the finalizer runs in thread 0, inside the `del`; on the
+free-threaded build it runs later, in the client thread that made the guard
+(in `get()`), when that thread is next let go (tests/scheduler/scheduler.py).
+Either way the model's collector (process 0) takes the Orphan step, and the
+harness counts the dropped guard's resource as held by its client until then.
 Threads 1..N are the model's `Clients`: each makes calls (get, release,
 close) one at a time, each call preceded by a scheduling point "Idle" (the
 model's Idle step, which picks the call), and each release by a point
@@ -97,8 +102,11 @@ class Harness:
         # from here only, so deleting it here runs its finalizer at once.
         self.guards: list[list[PoolGuard[Unit]]] = [[] for _ in range(clients + 1)]
         self.releasing: list[PoolGuard[Unit] | None] = [None] * (clients + 1)
-        # (client, resource) between the finalizer's box.pop() and its append.
-        self.dropping: tuple[int, int] | None = None
+        # (client, resource) of guards dropped by the collector whose finalizer
+        # has not yet appended the resource to the orphans: from the `del` to
+        # the Orphan step, in whichever thread the finalizer runs. The model
+        # still has the resource in the client's `held` until then.
+        self.dropped: list[tuple[int, int]] = []
         self.calls: list[CallKind | None] = [None] * (clients + 1)
         self.raised: list[BaseException] = []
 
@@ -123,9 +131,18 @@ class Harness:
         return [g.resource.number for g in self.guards[process] if not g.released]
 
     def settle(self, step: Step) -> None:
-        """Bookkeeping after `step`, before observing: number a unit at its Create step."""
+        """Bookkeeping after `step`, before observing.
+
+        A unit is numbered at its Create step; a dropped guard's resource
+        leaves its client at the Orphan step that appended it to the orphans
+        (the rightmost, since every other operation stops at a point first).
+        """
         if step.op == "created.next":
             self.context.created(step.thread)
+        elif step.op == "orphans.append":
+            number = self.pool._orphans[-1].number
+            [drop] = [d for d in self.dropped if d[1] == number]
+            self.dropped.remove(drop)
 
     def observe(self) -> Observed:
         free = tuple(-item.size if type(item) is Grant else item.number for item in self.pool._free)
@@ -136,8 +153,7 @@ class Harness:
             releasing = self.releasing[p]
             if releasing is not None and not releasing.released:
                 numbers.add(releasing.resource.number)
-            if self.dropping is not None and self.dropping[0] == p:
-                numbers.add(self.dropping[1])
+            numbers.update(number for client, number in self.dropped if client == p)
             held.append(tuple(sorted(numbers)))
         return Observed(free, orphans, self.pool.closed, tuple(held))
 
@@ -178,17 +194,19 @@ class Harness:
 
     def _collect(self) -> None:
         while self.director.more(0):
-            # Stop before the finalizer: its box.pop() and its append are one
-            # model step (Orphan), observed at the append's scheduling point.
+            # Stop before the drop: the finalizer's box.pop() and its append
+            # are one model step (Orphan), observed at the append's point.
             point(None, "collect")
             victim = self.director.victim(self)
             if victim is None:
                 continue
             client, number = victim
             [index] = [i for i, g in enumerate(self.guards[client]) if g.resource.number == number]
-            self.dropping = victim
-            del self.guards[client][index]  # runs PoolGuard.__del__: Model: Orphan
-            self.dropping = None
+            self.dropped.append(victim)
+            # The last reference: PoolGuard.__del__ (Model: Orphan) runs here
+            # on the GIL build, later in the client's thread on the
+            # free-threaded build.
+            del self.guards[client][index]
 
 
 class RandomDirector:

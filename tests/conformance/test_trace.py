@@ -12,6 +12,7 @@ from tests.conformance.harness import Harness, RandomDirector
 from tests.conformance.record import CONFIGS, record
 from tests.conformance.resource import Context, Unit
 from tests.conformance.trace import model_action
+from tests.conftest import gil_enabled
 from tests.scheduler import Step
 
 
@@ -77,3 +78,25 @@ def test_a_recorded_run_logs_every_model_step_with_the_state_after_it(name: str)
 def test_static_pool_starts_with_its_count_numbered_from_one() -> None:
     harness = Harness(Static(3), 1, RandomDirector(0, calls=0))
     assert harness.observe().free == (1, 2, 3)
+
+
+def test_an_orphan_is_the_collector_s_step_whichever_thread_runs_the_finalizer() -> None:
+    # On the GIL build the finalizer runs in the collector's thread, at the
+    # drop; on the free-threaded build in the client thread that made the
+    # guard, when next let go: that client's step is cut short there
+    # (op "finalizer", unlogged), and the Orphan line names the thread.
+    setup = CONFIGS["Static"]
+    orphans: list[dict[str, object]] = []
+    for seed in range(6):
+        director = RandomDirector(seed, calls=4, drops=2, failure=0.25, fails=setup.fails)
+        run, log = record(setup, director, seed=seed)
+        orphans += [line for line in log.lines if line["action"] == "Orphan"]
+        for line in log.lines:
+            if line["action"] == "Orphan" and "thread" in line:
+                before = [s for s in run.steps if s.index < line["step"]]  # type: ignore[operator]
+                [cut, *_] = [s for s in reversed(before) if s.thread == line["thread"]]
+                assert cut.op == "finalizer"
+    assert orphans
+    assert all(line["p"] == 0 for line in orphans)
+    threads = {line.get("thread", 0) for line in orphans}
+    assert threads == ({0} if gil_enabled() else {1, 2})

@@ -10,14 +10,17 @@ After each step it reads the model's observed variables off the pool
 
 `p` is the model's process (0 the collector, 1.. the clients), `action` the
 model's label for the step (the scheduling point's name) and the rest the
-values of the model's variables after the step. Line 1 of each run is the
-pool as constructed (action "Init"). `call` on an Idle line is the call the
-client picked ("get", "release", "close").
+values of the model's variables after the step. An Orphan step is always the
+collector's (`p` 0), whichever thread ran the finalizer: on the free-threaded
+build a guard's finalizer runs in the thread that made the guard, when it is
+next let go, and its line then also says `"thread"`, that thread's number.
+Line 1 of each run is the pool as constructed (action "Init"). `call` on an
+Idle line is the call the client picked ("get", "release", "close").
 
 Steps that are no model action (thread start, counter updates, the stats
-copy, the collector's pause before a drop) are not logged; the log checks
-they changed no observed variable. Two kinds of counter increment are model
-steps, though:
+copy, the collector's pause before a drop, a step cut short by a finalizer)
+are not logged; the log checks they changed no observed variable. Two kinds
+of counter increment are model steps, though:
 
 - `misses.next` is Miss, the step that counts a None result;
 - `created.next` and `failed.next`, which record how the user's `new()`
@@ -39,7 +42,7 @@ from tests.scheduler import Step
 
 from .harness import Harness, Observed
 
-__all__ = ["TraceLog", "UnloggedChangeError", "model_action", "write_ndjson"]
+__all__ = ["COLLECTOR", "TraceLog", "UnloggedChangeError", "model_action", "write_ndjson"]
 
 
 class UnloggedChangeError(Exception):
@@ -56,6 +59,9 @@ def model_action(step: Step) -> str | None:
 
 
 _COUNTED = {"misses.next": "Miss", "created.next": "Create", "failed.next": "Create"}
+
+COLLECTOR = 0
+"""The model's process that takes every Orphan step (models/FreeList.tla)."""
 
 
 class TraceLog:
@@ -80,7 +86,10 @@ class TraceLog:
                     f"but changed the state: {self.last} -> {seen}"
                 )
             return
-        self._add(step.index, step.thread, action, step.op, seen)
+        process = COLLECTOR if action == "Orphan" else step.thread
+        self._add(step.index, process, action, step.op, seen)
+        if process != step.thread:
+            self.lines[-1]["thread"] = step.thread
         if action == "Idle":
             self.lines[-1]["call"] = self.harness.calls[step.thread]
         self.last = seen

@@ -17,11 +17,28 @@ the state then is the state "after the step" (used to check invariants at
 every point, and to log traces). A thread that does not reach its next point
 within `timeout` seconds is blocked in something the scheduler does not
 control, such as a lock: the run ends and says so (`Run.blocked`).
+
+Finalizers. On the GIL build an object's `__del__` runs where its last
+reference is dropped, inside the step that drops it. On the free-threaded
+build (biased reference counting) an object dropped by a thread other than the
+one that made it is handed to its maker, whose `__del__` runs when that thread
+next checks for pending work: for a thread stopped at a point, right after it
+is let go, before the step it was let go for. A point reached inside such a
+finalizer (a guard's Orphan) ends the step at once: the step is recorded with
+op "finalizer" and no action, since nothing of its own op was done; the
+finalizer's point is then a step like any other, and when the finalizer has
+returned the thread stops at its own point again. So every step is still one
+atomic operation, whichever thread runs a finalizer. The thread waits on
+`queue.SimpleQueue`s, whose `get` and `put` are single C calls: a finalizer
+can never run while a thread is half inside one (a `threading.Semaphore`
+could be interrupted while it holds its own lock, and a finalizer's point
+would then wait on it forever).
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +62,11 @@ def point(action: str | None, op: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Thread `thread` performed `op` (model action `action`) and ran on to its next point."""
+    """Thread `thread` performed `op` (model action `action`) and ran on to its next point.
+
+    `op` "finalizer" (action None): the thread was let go, but a finalizer ran
+    first, up to its own point, and nothing of the step's own op was done.
+    """
 
     index: int
     thread: int
@@ -87,15 +108,25 @@ class Run:
         return "\n".join(lines)
 
 
+def _pending() -> None:
+    """Nothing; a call, so that work queued for this thread runs here (finalizers)."""
+
+
 class _Worker:
     def __init__(self, scheduler: Scheduler, index: int, program: Callable[[], object]) -> None:
         self.scheduler = scheduler
         self.index = index
         self.program = program
-        self.go = threading.Semaphore(0)
+        self.go: queue.SimpleQueue[None] = queue.SimpleQueue()
         self.action: str | None = "Start"
         self.op = "start"
         self.steps = 0
+        self.depth = 0
+        """Pauses in progress: more than one while a finalizer's point interrupts one."""
+        self.interrupted = False
+        """A finalizer's pause ran inside this one since it last let the thread go."""
+        self.cut = False
+        """The step just let go ended at a finalizer's point; read by the scheduler."""
         self.thread = threading.Thread(target=self.main, name=f"scheduled-{index}", daemon=True)
 
     def main(self) -> None:
@@ -108,14 +139,34 @@ class _Worker:
         finally:
             _local.worker = None
             self.scheduler._run.finished.add(self.index)
-            self.scheduler._yielded.release()
+            self.scheduler._yielded.put(None)
 
     def pause(self, action: str | None, op: str) -> None:
         if self.scheduler._free:
             return
-        self.action, self.op = action, op
-        self.scheduler._yielded.release()
-        self.go.acquire()
+        if self.depth:
+            # A finalizer's point, inside the pause below of an enclosing
+            # point: the step that pause let go ends here, having done nothing.
+            self.cut = True
+        self.depth += 1
+        try:
+            while True:
+                self.action, self.op = action, op
+                self.interrupted = False
+                self.scheduler._yielded.put(None)
+                self.go.get()
+                # Free-threaded build: finalizers queued for this thread while
+                # it waited run at its next check for pending work, which this
+                # call makes happen here, before this point's own step.
+                _pending()
+                if not self.interrupted or self.scheduler._free:
+                    return
+                # A finalizer stopped at its own point in between and has now
+                # returned: stop at this point again, for this point's step.
+        finally:
+            self.depth -= 1
+            if self.depth:
+                self.interrupted = True
 
 
 class Scheduler:
@@ -141,7 +192,7 @@ class Scheduler:
         self.after_step = after_step
         self.stop = stop
         self.timeout = timeout
-        self._yielded = threading.Semaphore(0)
+        self._yielded: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._free = False
         self._run = Run()
 
@@ -163,16 +214,24 @@ class Scheduler:
         try:
             for worker in workers:
                 worker.thread.start()
-                if not self._yielded.acquire(timeout=self.timeout):
+                if not self._wait():
                     raise RuntimeError(f"thread {worker.index} did not start")
             self._schedule(workers, run)
             yield run
         finally:
             self._free = True
             for worker in workers:
-                worker.go.release()
+                worker.go.put(None)
             for worker in workers:
                 worker.thread.join(self.timeout)
+
+    def _wait(self) -> bool:
+        """Wait for the running thread to stop at a point or end; False after `timeout`."""
+        try:
+            self._yielded.get(timeout=self.timeout)
+        except queue.Empty:
+            return False
+        return True
 
     def _schedule(self, workers: list[_Worker], run: Run) -> None:
         current: int | None = None
@@ -195,10 +254,13 @@ class Scheduler:
             step = Step(len(run.steps), chosen, worker.action, worker.op)
             run.schedule.append(chosen)
             worker.steps += 1
-            worker.go.release()
-            if not self._yielded.acquire(timeout=self.timeout):
+            worker.go.put(None)
+            if not self._wait():
                 run.blocked = chosen
                 return
+            if worker.cut:
+                worker.cut = False
+                step = Step(step.index, chosen, None, "finalizer")
             run.steps.append(step)
             current = chosen
             if self.after_step is not None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from math import comb
 
 from rpool import AutoScale, Static
+from tests.conftest import gil_enabled
 from tests.programs import Command, Program, Trial
 from tests.scheduler import Chooser, Run, Scheduler, point
 from tests.scheduler.choosers import PCTChooser, RandomChooser, ReplayChooser, ScriptChooser
@@ -175,3 +176,41 @@ def test_each_pool_step_is_named_by_its_model_action() -> None:
         "TakeFree",
         "TakeFree",
     ]
+
+
+class Finalized:
+    """An object whose finalizer reaches a scheduling point, as a guard's Orphan does."""
+
+    def __del__(self) -> None:
+        point("Orphan", "finalize")
+
+
+def test_a_finalizer_s_point_is_a_step_of_its_own_in_whichever_thread_runs_it() -> None:
+    # Thread 1 makes the object and keeps going; thread 0 drops the last
+    # reference. The GIL build finalizes in thread 0, inside its step; the
+    # free-threaded build in thread 1, when it is next let go: that step is
+    # cut short ("finalizer") and thread 1 stops at its own point again.
+    box: list[Finalized] = []
+
+    def maker() -> None:
+        box.append(Finalized())
+        point(None, "one")
+        point(None, "two")
+
+    def dropper() -> None:
+        point(None, "drop")
+        box.pop()
+        point(None, "after")
+
+    # Thread 1 makes the object and stops at "one"; thread 0 then runs to its
+    # end (past the replayed schedule, the lowest runnable thread goes), then 1.
+    run = Scheduler(ReplayChooser([1])).run([dropper, maker])
+    assert run.finished == {0, 1} and not run.errors and run.blocked is None
+    ops = [(s.thread, s.op) for s in run.steps]
+    start = [(1, "start"), (0, "start"), (0, "drop")]
+    if gil_enabled():
+        assert ops == [*start, (0, "finalize"), (0, "after"), (1, "one"), (1, "two")]
+    else:
+        cut = [(1, "finalizer"), (1, "finalize")]
+        assert ops == [*start, (0, "after"), *cut, (1, "one"), (1, "two")]
+    assert [s.action for s in run.steps if s.op == "finalize"] == ["Orphan"]
