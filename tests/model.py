@@ -222,7 +222,6 @@ class Model:
         """Orphan: the guard of `resource` was garbage-collected unreleased."""
         self.held.remove(resource)
         self.state = orphan(self.state, resource)
-        self.warned.append(ResourceWarning)
 
     def _give_back(self, resource: int, adopt: bool) -> None:
         outcome = Script._next(self.script.reset_plan)  # Reset
@@ -242,6 +241,8 @@ class Model:
         self.state, resource = take_orphan(self.state)
         if resource is None:
             return False
+        # The collected guard's ResourceWarning comes from this ordinary call.
+        self.warned.append(ResourceWarning)
         try:
             if self.state.closed:
                 self._abandon(resource)
@@ -276,6 +277,7 @@ class Model:
             self.state, resource = take_orphan(self.state)
             if resource is None:
                 break
+            self.warned.append(ResourceWarning)
             try:
                 self._abandon(resource)
             except Exception as error:

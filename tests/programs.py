@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, ScaleMode, Static
-from rpool._freelist import Grant as PoolGrant
 from tests import model
 from tests.lincheck.checker import Verdict, check
 from tests.lincheck.history import operations, resources_consistent
@@ -218,7 +217,7 @@ class Trial:
     def free(self) -> list[model.Item]:
         """The free list as the model writes it (read without scheduling points)."""
         return [
-            model.Grant(item.size) if isinstance(item, PoolGrant) else item.number
+            model.Grant(item) if isinstance(item, int) else item.number
             for item in list(self.pool._free.__iter__())
         ]
 

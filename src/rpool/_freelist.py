@@ -1,8 +1,12 @@
 """The free list: one deque holding idle resources and spare capacity.
 
 The idle resources sit at the right end, in the order they came back; spare
-capacity sits at the left end as `Grant`s. Every change to the deque is one of
-three calls, each a single atomic operation:
+capacity sits at the left end as grants. A grant of n units is the plain
+`int` n: no resource is ever exactly an `int` (an `int` has no `new` or
+`reset`), so `type(item) is int` tells a grant from a resource, and giving
+capacity back never has to call a constructor (see "Exception safety" in
+docs/design.md). Every change to the deque is one of these calls, each a
+single atomic operation:
 
 - `pop()` takes the rightmost item: the most recently returned resource if
   there is one (LIFO reuse), else a grant, else it finds the deque empty.
@@ -10,68 +14,63 @@ three calls, each a single atomic operation:
   "reuse", "grow" and "nothing left" at one instant; that instant is the
   linearization point of `Pool.get()`.
 - `append(resource)` makes a resource idle (linearization point of a release).
-- `appendleft(grant)` gives capacity back (a failed `new()`, a discarded
+- `appendleft(units)` gives capacity back (a failed `new()`, a discarded
   resource under AutoScale).
+- `popleft()` takes the oldest item, in `close()`'s drain.
 
 Only `append` adds resources and only `appendleft` adds grants, so the deque is
 always "grants, then resources": `pop()` returns a grant only when no resource
 is idle.
 
 Why each call is atomic. `collections.deque` documents thread-safe appends and
-pops from either end. On the GIL build, `pop`, `append`, `appendleft`, `len`
-and `copy` are C functions that run no Python code (they never compare or
-finalize items), so no other thread runs during them. On the free-threaded
-build (3.13t), each of these methods holds the deque's per-object lock (its
-critical section) and `len` is an atomic load (CPython gh-112050); `copy` is
-the exception, see `snapshot`.
+pops from either end. On the GIL build, `pop`, `popleft`, `append`,
+`appendleft`, `len`, `copy` and `+=` (`__iadd__`) are C functions that run no
+Python code (they never compare or finalize items), so no other thread runs
+during them. On the free-threaded build (3.13t), each of these methods holds
+the deque's per-object lock (its critical section) and `len` is an atomic load
+(CPython gh-112050); `copy` is the exception, see `snapshot`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Final, final
+from typing import Any, TypeAlias
 
 __all__ = ["Grant", "snapshot"]
 
+Grant: TypeAlias = int
+"""Spare capacity for that many resources, waiting in the free list.
 
-@final
-class Grant:
-    """Spare capacity for `size` resources, waiting in the free list.
-
-    A `get()` that pops a grant owns that capacity: it creates `size`
-    resources, keeps the last one and makes the others idle.
-    """
-
-    __slots__ = ("size",)
-
-    def __init__(self, size: int) -> None:
-        self.size: Final = size
-
-    def __repr__(self) -> str:
-        return f"Grant({self.size})"
+A `get()` that pops a grant owns that capacity: it creates that many
+resources, keeps the last one and makes the others idle.
+"""
 
 
-def snapshot(free: deque[Any]) -> tuple[int, int]:
-    """Count `(idle resources, spare capacity)` in `free` at one instant.
+def snapshot(items: deque[Any]) -> tuple[int, int]:
+    """Count `(resources, spare units)` in a deque of the pool at one instant.
+
+    Grants (ints) count as spare units; anything else counts as one resource
+    (in the orphans deque, a collected guard's resource comes wrapped in a
+    one-element list, which counts as one too).
 
     Atomic: `deque.copy()` copies the whole deque in one C call that runs no
     Python code, so on the GIL build no other thread runs during it. On the
     free-threaded build, 3.13 and 3.14 copy through an iterator that may see a
     concurrent change and raise RuntimeError (CPython gh-144809, since fixed by
     copying under the deque's lock); the copy is then retried. A retry means
-    another thread changed the free list, so this is lock-free there, and
+    another thread changed the deque, so this is lock-free there, and
     wait-free where the copy is atomic.
     """
     while True:
         try:
-            items = free.copy()
+            copied = items.copy()
         except RuntimeError:
             continue
         break
-    idle = spare = 0
-    for item in items:
-        if type(item) is Grant:
-            spare += item.size
+    resources = spare = 0
+    for item in copied:
+        if type(item) is int:
+            spare += item
         else:
-            idle += 1
-    return idle, spare
+            resources += 1
+    return resources, spare

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
 from ._errors import GuardReleasedError
 
@@ -22,10 +21,12 @@ class PoolGuard(Generic[R]):
 
     Made only by `Pool.get()`. Give the resource back with `release()` or by
     leaving a `with guard as resource:` block. A guard that is garbage-collected
-    while still holding its resource gives it back too, and emits a
-    `ResourceWarning` as an unclosed file does; the resource's `reset()` then
-    runs at the pool's next `get()` that finds nothing idle, next `release()`,
-    or `close()`, never inside the finalizer (see docs/design.md, "Guards").
+    while still holding its resource gives it back too: its finalizer only
+    moves the resource to the pool's orphans, and the pool's next ordinary
+    call (a `get()` that finds nothing idle, a `release()`, or `close()`)
+    resets it and emits a `ResourceWarning`, as an unclosed file does (see
+    docs/design.md, "Guards"). Guards cannot be copied or pickled: two holders
+    of one resource would give it back twice.
     """
 
     # _box holds the resource while the guard has it: a one-element list, so
@@ -33,9 +34,9 @@ class PoolGuard(Generic[R]):
     # releasing the same guard at once thus give the resource back once.
     __slots__ = ("_box", "_pool")
 
-    def __init__(self, pool: Pool[Any, Any], resource: R) -> None:
+    def __init__(self, pool: Pool[Any, Any], box: list[R]) -> None:
         self._pool = pool
-        self._box = [resource]
+        self._box = box
 
     @property
     def resource(self) -> R:
@@ -60,21 +61,33 @@ class PoolGuard(Generic[R]):
         Runs the resource's `reset()`. If it returns True the resource becomes
         idle; if it returns False or raises, the resource is discarded (its
         `close()` called if it has one) and, under Static, replaced at once.
+        The guard is released however the call ends.
 
         Raises:
             Exception: whatever `reset()`, the resource's `close()` or the
-                replacement's `new()` raised. The guard is released and the
-                pool's accounting is whole all the same.
+                replacement's `new()` raised. The pool's accounting is whole
+                all the same.
             TypeError: `reset()` returned something other than a bool (the
                 resource is discarded).
+            BaseException: an exception that interrupted the call
+                (KeyboardInterrupt, RecursionError); the resource then goes to
+                the pool's orphans, to be reset by its next ordinary call.
         """
-        # Model: Claim. list.pop() is atomic (GIL: one C call; free-threaded:
-        # the list's per-object lock), so exactly one caller gets the resource.
+        held = None
         try:
-            resource = self._box.pop()
-        except IndexError:
-            return
-        self._pool._give_back(resource)
+            # Model: Claim. list.pop() is atomic (GIL: one C call; free-threaded:
+            # the list's per-object lock), so exactly one caller gets the resource.
+            try:
+                held = [self._box.pop()]
+            except IndexError:
+                return
+            self._pool._give_back(held)
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = self._pool._orphans
+                orphans += held
+                held.clear()
+            raise
 
     def __enter__(self) -> R:
         # The resource property, inlined: `with` is a hot path.
@@ -92,24 +105,32 @@ class PoolGuard(Generic[R]):
         self.release()
 
     def __del__(self) -> None:
-        # Model: Orphan. Only an atomic deque.append and a warning run here: no
-        # user code, no lock, so it is safe wherever the collector interrupts
-        # (even inside another call on the same pool, on the same thread).
+        # Model: Orphan. Only C-level steps, no call into Python: no user code,
+        # no lock, no warning (the pool warns when it adopts the orphan), so it
+        # is safe wherever and in whichever thread the collector runs it (even
+        # inside another call on the same pool). The resource goes to the
+        # orphans wrapped in a new one-element list, which marks it as a
+        # collected guard's.
         try:
-            box = self._box
-        except AttributeError:  # get() was interrupted before it set _box
+            box, pool = self._box, self._pool
+        except AttributeError:  # get() was interrupted before it set both
             return
         if box:
-            resource = box.pop()
-            self._pool._orphans.append(resource)
-            warnings.warn(
-                f"a PoolGuard of {type(resource).__name__} was garbage-collected "
-                "without release(); its resource goes back to the pool",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
+            orphans = pool._orphans
+            orphans += ([box.pop()],)
+
+    def __copy__(self) -> NoReturn:
+        raise TypeError("a PoolGuard cannot be copied: two guards would give one resource back")
+
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        raise TypeError("a PoolGuard cannot be copied: two guards would give one resource back")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a PoolGuard cannot be pickled: its resource belongs to this process")
 
     def __repr__(self) -> str:
-        state = "released" if not self._box else "holding a " + type(self._box[0]).__name__
+        try:
+            state = "holding a " + type(self._box[0]).__name__
+        except IndexError:
+            state = "released"
         return f"<PoolGuard {state}>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, final, overload
 
@@ -17,7 +18,7 @@ from ._freelist import Grant, snapshot
 from ._guard import PoolGuard
 from ._poolable import Factory, Poolable
 from ._scale import AutoScale, ScaleMode, Static
-from ._stats import PoolStats, Tally, derive
+from ._stats import PoolStats, Tally, advance, derive
 
 __all__ = ["Pool"]
 
@@ -92,20 +93,25 @@ class Pool(Generic[C, R]):
         self._created, self._failed, self._discarded = tally(), tally(), tally()
         self._misses, self._reserved, self._returned = tally(), tally(), tally()
         self._dropped = tally()
-        self._orphans: deque[R] = self._deque_type()
+        # Resources of collected guards (each in a one-element list), and
+        # resources or units (ints) that an interrupted call handed back.
+        self._orphans: deque[Any] = self._deque_type()
         initial = mode.count if isinstance(mode, Static) else mode.initial
         grants = [] if isinstance(mode, Static) else list(mode.grants())
         # The first growth pops the rightmost grant, so grants go in reversed.
-        self._free: deque[R | Grant] = self._deque_type(Grant(size) for size in reversed(grants))
+        self._free: deque[R | Grant] = self._deque_type(reversed(grants))
+        if self._maximum is None and initial:
+            advance(self._reserved, initial)
+        # Nothing is shared yet: if a new() fails, the pool is never seen, and
+        # the resources made so far are closed.
         made: list[R] = []
         try:
             for _ in range(initial):
-                next(self._reserved)
                 made.append(self._create())
         except BaseException as error:
             for resource_made in made:
                 try:
-                    self._discard(resource_made)
+                    getattr(resource_made, "close", _no_close)()
                 except Exception as close_error:
                     error.add_note(f"also, discarding a created resource raised {close_error!r}")
             raise
@@ -136,251 +142,301 @@ class Pool(Generic[C, R]):
 
         Raises:
             PoolClosedError: the pool is closed.
-            Exception: whatever `new()` raised; the capacity it had reserved
-                is given back (resources created before it in the same chunk
-                stay idle in the pool).
+            BaseException: whatever `new()` raised, or an exception that
+                interrupted the call (KeyboardInterrupt, RecursionError): what
+                the call had taken goes back to the pool first (resources
+                created before it in the same chunk stay idle).
         """
         # Model: CheckClosed, before the pop: a get() that read "open" may be
-        # ordered before close() whatever it then pops, since it started
+        # ordered before close() whatever it pops next, since it started
         # before close() set the flag; one that read "closed" raises.
         if self._closed:
             raise PoolClosedError("get() on a closed pool")
         free = self._free
-        # Model: TakeFree. Linearization point of get(): this pop, or, when the
-        # deque is empty, the len() read that saw it empty (both atomic, see
-        # _freelist.py). The emptiness test only spares the cost of raising.
+        # `held` is what this call took out of the free list, in a one-element
+        # list; whoever pops it owns it (the handler below, or the guard it
+        # becomes). Until then the handler gives it back (design.md,
+        # "Exception safety").
+        held: list[Any] | None = None
         try:
-            item = free.pop() if free else None
-        except IndexError:
-            item = None
-        if item is None:
-            # _get_slow(None), inlined for the common miss (open, bounded, no
-            # orphan to adopt): the same reads in the same order, one call fewer.
-            if self._closed or self._orphans or self._maximum is None:
-                return self._get_slow(item)
-            next(self._misses)  # Model: Miss.
-            return None
-        if type(item) is Grant:
-            return self._get_slow(item)
-        guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
-        guard._pool = self
-        guard._box = [item]
-        return guard
+            # Model: TakeFree. Linearization point of get(): this pop, or, when
+            # the deque is empty, the len() read that saw it empty (both
+            # atomic, see _freelist.py). The emptiness test only spares the
+            # cost of raising.
+            try:  # noqa: SIM105 (contextlib.suppress would be a Python-level call)
+                held = [free.pop()] if free else None
+            except IndexError:
+                pass
+            if held is None:
+                # _get_slow(), inlined for the common miss (open, bounded, no
+                # orphan to adopt): the same reads in the same order.
+                if self._closed or self._orphans or self._maximum is None:
+                    return self._get_slow()
+                next(self._misses)  # Model: Miss.
+                return None
+            if type(held[0]) is int:
+                return self._grow(held)
+            guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
+            guard._pool = self
+            guard._box = held
+            return guard
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = self._orphans
+                orphans += held
+                held.clear()
+            raise
 
-    def _get_slow(self, item: R | Grant | None) -> PoolGuard[R] | None:
-        if item is None:
-            # Model: CheckClosed. The deque may be empty because close()
-            # drained it after our first check; then this get() comes after
-            # close() and must raise, not report "nothing left".
-            if self._closed:
-                raise PoolClosedError("get() on a closed pool")
+    def _get_slow(self) -> PoolGuard[R] | None:
+        """get() after an empty pop: raise if closed, adopt an orphan, grow or miss."""
+        # Model: CheckClosed. The deque may be empty because close() drained
+        # it after our first check; then this get() comes after close() and
+        # must raise, not report "nothing left".
+        if self._closed:
+            raise PoolClosedError("get() on a closed pool")
+        held: list[Any] | None = None
+        try:
             if self._orphans and self._adopt_orphan():
-                # The orphan was reset and made idle: take again, once, so
-                # get() stays wait-free. Model: TakeFree, then CheckClosed.
+                # The orphan was given back: take again, once, so get() stays
+                # wait-free. Model: TakeFree, then CheckClosed.
                 free = self._free
-                try:
-                    item = free.pop() if free else None
+                try:  # noqa: SIM105 (as in get())
+                    held = [free.pop()] if free else None
                 except IndexError:
-                    item = None
-                if item is None and self._closed:
+                    pass
+                if held is None and self._closed:
                     raise PoolClosedError("get() on a closed pool")
-        if item is None:
-            if self._maximum is None:
+            if held is None:
+                if self._maximum is not None:
+                    next(self._misses)  # Model: Miss.
+                    return None
                 # Unbounded: there is always spare capacity. Model: Reserve.
+                # The units and their count in one statement.
                 mode = self._mode
                 assert isinstance(mode, AutoScale)
-                return self._grow(mode.growth(self._capacity()))
-            next(self._misses)  # Model: Miss.
-            return None
-        if type(item) is Grant:
-            return self._grow(item.size)
-        return PoolGuard(self, item)
+                units = mode.growth(self._capacity())
+                held, _ = [units], advance(self._reserved, units)
+            if type(held[0]) is int:
+                return self._grow(held)
+            return PoolGuard(self, held)
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = self._orphans
+                orphans += held
+                held.clear()
+            raise
 
-    def _grow(self, units: int) -> PoolGuard[R]:
-        """Create `units` resources with capacity already reserved; keep the last.
+    def _grow(self, held: list[Any]) -> PoolGuard[R]:
+        """Turn the units in `held` (`[units]`) into resources; keep the last.
 
         The others become idle as soon as each is made, so concurrent callers
         can take them; the caller's own resource cannot be taken by anyone.
+        `held` belongs to the caller, whose handler gives back what is left in
+        it if this raises; each step below changes it in one statement.
         """
-        for _ in range(units):
-            next(self._reserved)
-        for made in range(units - 1):
-            try:
-                resource = self._create()
-            except BaseException:
-                self._cancel(units - made)
-                raise
-            try:
-                self._put_idle(resource)
-            except BaseException:
-                # Only a closed pool's drain raises here; the units not yet
-                # made must not stay counted as being created.
-                self._cancel(units - made - 1)
-                raise
         try:
-            resource = self._create()
+            while held[0] > 1:
+                # Model: Create. The new resource goes into `held` with the
+                # unit it takes from the others: [units] becomes
+                # [units - 1, resource].
+                held[:] = held[0] - 1, self._create()
+                self._put_idle(held)
+            held[0] = self._create()  # Model: Create, the caller's own.
+            return PoolGuard(self, held)
         except BaseException:
-            self._cancel(1)
+            # A new() that raised (or a closed pool's drain): the units not
+            # made go back as a grant, as one step (Model: ReturnGrant).
+            if held and type(held[-1]) is int:
+                self._return_capacity(held)
             raise
-        return PoolGuard(self, resource)
 
     def _create(self) -> R:
-        # Model: Create, the user's new(): may raise or take arbitrarily long.
+        """Call the user's new() and count the resource it made (Model: Create).
+
+        May raise, or take arbitrarily long. The resource and its count leave
+        in one statement: the tuple is indexed, not unpacked, so no line and no
+        call falls between `new()` returning and this frame returning it.
+        """
         try:
-            resource = self._factory.new(self._context)
+            return (self._factory.new(self._context), next(self._created))[0]
         except BaseException:
             next(self._failed)
             raise
-        next(self._created)
-        return resource
 
-    def _put_idle(self, resource: R) -> None:
-        """Make `resource` idle; in a closed pool, discard it instead."""
+    def _put_idle(self, held: list[Any]) -> None:
+        """Make the resource `held[-1]` idle; in a closed pool, discard it instead."""
         # Model: CheckClosed. After close() returned, nothing may become idle:
         # a get() that read "open" long ago could still take it.
         if self._closed:
-            self._abandon(resource)
+            self._abandon(held)
             return
         # Model: PutIdle. Linearization point of a successful release.
-        self._free.append(resource)
+        self._free.append(held.pop())
         # Model: CheckClosed. If close() drained before this append, nobody
         # else will: drain here so a closed pool keeps nothing idle.
         if self._closed:
             _raise_all(self._drain())
 
-    def _cancel(self, units: int) -> None:
-        """Give back `units` of reserved capacity whose resources were never made."""
-        for _ in range(units):
-            next(self._returned)
-        self._return_capacity(units)
+    def _return_capacity(self, held: list[Any]) -> None:
+        """Give back the units `held[-1]` as spare capacity.
 
-    def _return_capacity(self, units: int) -> None:
-        # Model: ReturnGrant. Bounded pools keep spare capacity as a grant. A
-        # closed pool keeps none; it counts the units as dropped instead, so
-        # that stats() can still tell its capacity.
+        Model: ReturnGrant. Bounded pools keep spare capacity as a grant. A
+        closed pool keeps none: it counts the units as dropped instead, so that
+        stats() can still tell its capacity. Each branch counts and moves the
+        units in one statement.
+        """
         if self._maximum is None:
-            return
-        if self._closed:
-            self._drop(units)
+            _, _ = advance(self._returned, held[-1]), held.pop()
+        elif self._closed:
+            _, _ = advance(self._dropped, held[-1]), held.pop()
         else:
-            self._free.appendleft(Grant(units))
+            self._free.appendleft(held.pop())
 
-    def _drop(self, units: int) -> None:
-        for _ in range(units):
-            next(self._dropped)
+    def _give_back(self, held: list[Any], adopt: bool = True) -> None:
+        """Reset the resource `held[-1]` and make it idle, or discard it.
 
-    def _give_back(self, resource: R, adopt: bool = True) -> None:
-        """Reset `resource` and make it idle, or discard it (a guard's release).
-
-        Then, if `adopt`, give back one orphan too: an ordinary call is where
-        the resources of garbage-collected guards get their reset.
+        `held` belongs to the caller: `PoolGuard.release` after
+        its claim, or `_adopt_orphan`; the caller's handler gives back what is
+        left in it if this raises. Then, if `adopt`, give back one orphan too:
+        an ordinary call is where the resources of garbage-collected guards get
+        their reset.
         """
         try:
-            valid = resource.reset()  # Model: Reset, a user callback.
+            valid = held[-1].reset()  # Model: Reset, a user callback.
         except BaseException:
-            self._retire(resource)
+            self._retire(held)
             raise
         if valid is True:
-            # _put_idle(resource), inlined: this is the hot path of release().
+            # _put_idle(held), inlined: this is the hot path of release().
             if self._closed:  # Model: CheckClosed.
-                self._abandon(resource)
+                self._abandon(held)
             else:
-                self._free.append(resource)  # Model: PutIdle.
+                self._free.append(held.pop())  # Model: PutIdle.
                 if self._closed:  # Model: CheckClosed.
                     _raise_all(self._drain())
         else:
-            self._reject(resource, valid)
+            self._reject(held, valid)
         if adopt and self._orphans:
             self._adopt_orphan()
 
-    def _reject(self, resource: R, valid: object) -> None:
+    def _reject(self, held: list[Any], valid: object) -> None:
         """Retire a resource whose reset() did not return True."""
-        self._retire(resource)
+        resource = held[-1]
+        self._retire(held)
         if valid is not False:
             raise TypeError(
                 f"{type(resource).__name__}.reset() must return a bool, "
                 f"not {type(valid).__name__}; the resource was discarded"
             )
 
-    def _retire(self, resource: R) -> None:
-        """Discard a resource that failed its reset; replace it (Static) or free its capacity."""
+    def _retire(self, held: list[Any]) -> None:
+        """Discard a resource that failed its reset; replace it (Static) or free its unit."""
         try:
-            self._discard(resource)
+            self._discard(held)
         finally:
-            if self._replaces and not self._closed:
-                # Model: Replace. The discarded resource's capacity passes
-                # straight to its replacement: it is never spare in between.
-                next(self._reserved)
-                try:
-                    replacement = self._create()
-                except BaseException:
-                    self._cancel(1)
-                    raise
-                self._put_idle(replacement)
-            else:
-                self._return_capacity(1)
+            # held[-1] is the unit the resource had (unless an exception landed
+            # before the discard began; then the caller gives the resource back).
+            if type(held[-1]) is int:
+                self._reuse(held)
 
-    def _discard(self, resource: R) -> None:
-        # Model: Discard. Counted before close() runs, so a close() that raises
-        # leaves the accounting whole.
-        next(self._discarded)
-        close = getattr(resource, "close", None)
-        if close is not None:
-            close()
-
-    def _abandon(self, item: R | Grant) -> None:
-        """Dispose of an item of a closed pool; its capacity is dropped.
-
-        A grant's capacity was spare; a resource is discarded first.
-        """
-        if type(item) is Grant:
-            self._return_capacity(item.size)
-        else:
+    def _reuse(self, held: list[Any]) -> None:
+        """Pass the unit `held[-1]` to a replacement (Static, open pool) or back to spare."""
+        if self._replaces and not self._closed:  # Model: CheckClosed.
+            # Model: Replace. The discarded resource's unit passes straight to
+            # its replacement: it is never spare in between.
             try:
-                self._discard(item)
-            finally:
-                self._return_capacity(1)
+                held[-1] = self._create()
+            except BaseException:
+                self._return_capacity(held)
+                raise
+            self._put_idle(held)
+        else:
+            self._return_capacity(held)
+
+    def _discard(self, held: list[Any]) -> None:
+        """Discard the resource `held[-1]`, leaving its unit there (1).
+
+        Model: Discard. One statement takes the resource out, leaves its unit
+        and counts it, so a close() that raises leaves the accounting whole;
+        the next line calls the resource's close(), if it has one.
+        """
+        resource, held[-1], _ = held[-1], 1, next(self._discarded)
+        getattr(resource, "close", _no_close)()
+
+    def _abandon(self, held: list[Any]) -> None:
+        """Dispose of the item `held[-1]` for a closed pool; its capacity is dropped.
+
+        A grant's units were spare; a resource is discarded first.
+        """
+        try:
+            if type(held[-1]) is not int:
+                self._discard(held)
+        finally:
+            # The unit, even if close() raised (unless an exception landed
+            # before the discard began; then the caller gives the resource back).
+            if type(held[-1]) is int:
+                self._return_capacity(held)
 
     def _adopt_orphan(self) -> bool:
-        """Give back one resource whose guard was garbage-collected, if any.
+        """Give back one orphan, if any: a resource or units a call could not finish with.
 
-        Errors from its reset() or close() have no caller to reach: they are
-        reported as a RuntimeWarning and the resource is discarded.
+        Orphans are the resources of garbage-collected guards (which get their
+        ResourceWarning here, from an ordinary call, not from the finalizer),
+        and what an interrupted call handed back (design.md, "Exception
+        safety"). Errors from an orphan's reset() or close() have no caller to
+        reach: they are reported as a RuntimeWarning, never raised, and the
+        resource is discarded.
         """
+        held = None
         try:
-            resource = self._orphans.pop()  # Model: TakeOrphan.
-        except IndexError:
-            return False
-        try:
+            try:
+                held = [self._orphans.pop()]  # Model: TakeOrphan.
+            except IndexError:
+                return False
+            if type(held[0]) is list:
+                # A collected guard's resource, in the list its finalizer made.
+                held = held[0]
+                _warn(_collected(held[0]), ResourceWarning)
             if self._closed:
-                self._abandon(resource)
+                self._abandon(held)
+            elif type(held[0]) is int:
+                self._return_capacity(held)
             else:
-                self._give_back(resource, adopt=False)
-        except Exception as error:
-            warnings.warn(
-                f"giving back a garbage-collected {type(resource).__name__} raised {error!r}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+                self._give_back(held, adopt=False)
+        except BaseException as error:
+            if held:  # Model: Recover.
+                orphans = self._orphans
+                orphans += held
+                held.clear()
+            if not isinstance(error, Exception):
+                raise
+            _warn(f"giving back an orphaned resource raised {error!r}", RuntimeWarning)
         return True
 
-    def _drain(self) -> list[Exception]:
+    def _drain(self) -> list[BaseException]:
         """Empty the free list of a closed pool, discarding every resource.
 
         Oldest first, from the left end: a get() that read "open" before the
         flag was set may still pop the right end, and must find the most
-        recent resource there, as it would have before close().
+        recent resource there, as it would have before close(). An exception
+        from one resource's close(), even a BaseException, does not stop the
+        drain: every error is returned, for the caller to raise.
         """
-        errors: list[Exception] = []
+        errors: list[BaseException] = []
         free = self._free
         while True:
+            held = None
             try:
-                item = free.popleft()  # Model: DrainFree.
-            except IndexError:
-                return errors
-            try:
-                self._abandon(item)
-            except Exception as error:
+                try:
+                    held = [free.popleft()]  # Model: DrainFree.
+                except IndexError:
+                    return errors
+                self._abandon(held)
+            except BaseException as error:
+                if held:  # Model: Recover.
+                    orphans = self._orphans
+                    orphans += held
+                    held.clear()
                 errors.append(error)
 
     def close(self) -> None:
@@ -394,37 +450,53 @@ class Pool(Generic[C, R]):
         Raises:
             ExceptionGroup: one or more resources' `close()` raised; every
                 resource was discarded all the same.
+            BaseException: a resource's `close()` raised one that is not an
+                Exception (KeyboardInterrupt, say): it is raised once every
+                resource was discarded, the other errors noted on it.
         """
         self._closed = True  # Model: SetClosed. Linearization point of close().
         errors = self._drain()
+        # Orphans, each an _adopt_orphan() that finds the pool closed; their
+        # errors are warnings there, so they are gathered here instead.
         while True:
+            held = None
             try:
-                resource = self._orphans.pop()  # Model: TakeOrphan.
-            except IndexError:
-                break
-            try:
-                self._abandon(resource)
-            except Exception as error:
+                try:
+                    held = [self._orphans.pop()]  # Model: TakeOrphan.
+                except IndexError:
+                    break
+                if type(held[0]) is list:
+                    held = held[0]
+                    _warn(_collected(held[0]), ResourceWarning)
+                self._abandon(held)
+            except BaseException as error:
+                if held:  # Model: Recover.
+                    orphans = self._orphans
+                    orphans += held
+                    held.clear()
                 errors.append(error)
         _raise_all(errors)
 
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
-        # The reads go in this order so that no field is ever negative and
-        # capacity never exceeds the maximum: a resource is counted as created
-        # before it can be idle, a unit of capacity as reserved before it is
-        # counted as created or returned, and a dropped unit leaves the deque
-        # before it is counted as dropped.
-        discarded = self._discarded.value
-        dropped = self._dropped.value  # before the snapshot: no unit counted twice
-        idle, spare = snapshot(self._free)
-        created = self._created.value
+        # The reads go in the order derive() documents, so that no field is
+        # ever negative and capacity never exceeds the maximum: a unit leaves
+        # the deques before it is counted as dropped, and each derived field
+        # reads its counters on the side that can only make it larger.
         returned = self._returned.value
+        created_early = self._created.value
+        discarded_early = self._discarded.value
+        dropped = self._dropped.value
+        idle, spare = snapshot(self._free)
+        _, orphaned_units = snapshot(self._orphans)
         return derive(
-            discarded=discarded,
+            created_early=created_early,
+            discarded_early=discarded_early,
+            dropped=dropped,
             idle=idle,
-            spare=spare + dropped,
-            created=created,
+            spare=spare + orphaned_units,
+            created=self._created.value,
+            discarded=self._discarded.value,
             failed=self._failed.value,
             returned=returned,
             reserved=self._reserved.value,
@@ -433,8 +505,8 @@ class Pool(Generic[C, R]):
         )
 
     def _capacity(self) -> int:
-        """Resources alive or being created, from the counters alone."""
-        return self._reserved.value - self._returned.value - self._discarded.value
+        """An unbounded pool's units reserved and not returned, from the counters alone."""
+        return self._reserved.value - self._returned.value
 
     def __enter__(self) -> Self:
         return self
@@ -453,6 +525,39 @@ class Pool(Generic[C, R]):
         return f"<Pool of {name}{state}: {self._mode!r}>"
 
 
-def _raise_all(errors: list[Exception]) -> None:
-    if errors:
-        raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)
+def _raise_all(errors: list[BaseException]) -> None:
+    """Raise what discarding resources raised: an ExceptionGroup, or the first BaseException."""
+    if not errors:
+        return
+    for error in errors:
+        if not isinstance(error, Exception):
+            for other in errors:
+                if other is not error:
+                    error.add_note(f"also, discarding a resource raised {other!r}")
+            raise error
+    raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)  # type: ignore[type-var]
+
+
+def _collected(resource: object) -> str:
+    return (
+        f"a PoolGuard of {type(resource).__name__} was garbage-collected without "
+        "release(); its resource went back to the pool"
+    )
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Warn from an ordinary call about something that call did not cause.
+
+    A warnings filter that turns the warning into an error (`-W error`) must
+    not change that call's result: the warning is then shown as warnings
+    shows any other, and the call goes on.
+    """
+    try:
+        warnings.warn(message, category, stacklevel=4)
+    except Exception:
+        warnings.showwarning(message, category, __file__, 0)
+
+
+# A resource without close() is discarded with this no-op: calling the class
+# of None makes None, in C, with no frame an exception could land in.
+_no_close: Callable[[], object] = type(None)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from itertools import islice
 
-__all__ = ["PoolStats", "Tally", "derive"]
+__all__ = ["PoolStats", "Tally", "advance", "derive"]
 
 
 class Tally(itertools.count):  # type: ignore[type-arg]  # counts from 0 by 1
@@ -32,13 +33,14 @@ class PoolStats:
     """A snapshot of a pool's state, taken by `Pool.stats()`.
 
     Consistency: `idle` and, for a bounded pool, `capacity` come from one
-    atomic copy of the free list, so they belong to the same instant. The
-    event counters (`created`, `failed`, `discarded`, `misses`) are exact and
-    never go back, but each is read at its own instant; `creating` and
-    `in_use` are derived from them. When no operation is in flight, every
-    field is exact and `capacity == idle + in_use + creating`; while other
-    threads work, a derived field may be off by the operations in flight. The
-    reads are ordered so that no field is ever negative.
+    atomic copy of the free list (and one of the orphans), so they belong to
+    the same instant. The event counters (`created`, `failed`, `discarded`,
+    `misses`) are exact and never go back, but each is read at its own
+    instant; `creating` and `in_use` are derived from them. When no operation
+    is in flight, every field is exact and `capacity == idle + in_use +
+    creating`; while other threads work, a derived field may be off by the
+    operations in flight. The reads are ordered so that no field is ever
+    negative and capacity never exceeds the maximum.
     """
 
     capacity: int
@@ -48,7 +50,7 @@ class PoolStats:
     in_use: int
     """Resources handed out and not yet given back (or waiting for their reset)."""
     creating: int
-    """Capacity reserved for resources whose `new()` has not finished."""
+    """Capacity taken for resources not yet made: a growth or replacement in progress."""
     created: int
     """Resources created by `new()` since the pool was made."""
     failed: int
@@ -59,12 +61,27 @@ class PoolStats:
     """Calls to `get()` that returned None."""
 
 
+def advance(tally: Tally, units: int) -> int:
+    """Add `units` (at least 1) to `tally` in one line; return its last value.
+
+    `islice` consumes the counter inside C, one atomic `next()` per unit, so
+    a line-level exception lands before the whole addition or after it. The
+    pool calls it as the first part of a statement whose second part moves
+    the units it counts (`_, _ = advance(...), held.pop()`), so the count and
+    the move are one statement (docs/design.md, "Exception safety").
+    """
+    return int(next(islice(tally, units - 1, None)))
+
+
 def derive(
     *,
-    discarded: int,
+    created_early: int,
+    discarded_early: int,
+    dropped: int,
     idle: int,
     spare: int,
     created: int,
+    discarded: int,
     failed: int,
     returned: int,
     reserved: int,
@@ -73,22 +90,33 @@ def derive(
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
-    `maximum` is None for an unbounded pool, whose capacity then comes from
-    the counters; otherwise capacity is what the `spare` units leave (those in
-    grants, and those a closed pool dropped).
-    The preconditions are what the reading order guarantees (see
-    `Pool.stats`); CrossHair checks that they imply the postconditions.
+    `Pool.stats` reads `returned`, `created_early`, `discarded_early`,
+    `dropped`, the snapshots (`idle`; `spare`: units in grants, in the free
+    list and among the orphans), `created`, `discarded`, `reserved`, in that
+    order. The capacity is what the spare and dropped units leave of the
+    maximum, or for an unbounded pool the units reserved and not returned
+    (after a failed `new()` or a discard) nor spare; `creating` is the
+    capacity that no live resource holds. Each field is computed from the readings that
+    can only make it larger than the truth while other threads work, never
+    negative; with no operation in flight the early and late readings agree
+    and every field is exact. The preconditions are what the reading order
+    guarantees; CrossHair checks that they imply the postconditions.
 
-    pre: min(discarded, idle, spare, created, failed, returned, reserved, misses) >= 0
-    pre: reserved >= returned + created
-    pre: created >= discarded + idle
-    pre: maximum is None or maximum >= spare
+    pre: min(created_early, discarded_early, dropped, idle, spare, failed) >= 0
+    pre: min(returned, reserved, misses) >= 0
+    pre: created >= created_early and discarded >= discarded_early
+    pre: created >= discarded_early + idle
+    pre: maximum is None or maximum >= spare + dropped + created_early - discarded
+    pre: maximum is not None or reserved - returned - spare >= created_early - discarded
     post: min(__return__.capacity, __return__.in_use, __return__.creating) >= 0
-    post: maximum is not None or __return__.capacity == reserved - returned - discarded
+    post: maximum is None or __return__.capacity <= maximum
+    post: (created, discarded) != (created_early, discarded_early) or (
+        __return__.capacity
+        == __return__.idle + __return__.in_use + __return__.creating)
     """
-    creating = reserved - returned - created
-    in_use = created - discarded - idle
-    capacity = idle + in_use + creating if maximum is None else maximum - spare
+    in_use = created - discarded_early - idle
+    capacity = reserved - returned - spare if maximum is None else maximum - spare - dropped
+    creating = capacity - (created_early - discarded)
     return PoolStats(
         capacity=capacity,
         idle=idle,

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from rpool import PoolClosedError, PoolGuard, ScaleMode
-from rpool._freelist import Grant
 from tests.resources import Boom
 from tests.scheduler import Step, point
 from tests.scheduler.instrument import ScheduledPool
@@ -145,8 +144,9 @@ class Harness:
             self.dropped.remove(drop)
 
     def observe(self) -> Observed:
-        free = tuple(-item.size if type(item) is Grant else item.number for item in self.pool._free)
-        orphans = tuple(unit.number for unit in self.pool._orphans)
+        free = tuple(-item if isinstance(item, int) else item.number for item in self.pool._free)
+        # A collected guard's resource waits in a one-element list.
+        orphans = tuple(box[0].number for box in self.pool._orphans)
         held = []
         for p in range(1, self.clients + 1):
             numbers = set(self.holding(p))
