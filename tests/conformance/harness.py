@@ -133,20 +133,23 @@ class Harness:
         """Bookkeeping after `step`, before observing.
 
         A unit is numbered at its Create step; a dropped guard's resource
-        leaves its client at the Orphan step that appended it to the orphans
-        (the rightmost, since every other operation stops at a point first).
+        leaves its client in the step that added it to the orphans, whatever
+        operation that was and in whichever thread the finalizer ran (if that
+        step is not the Orphan step, the log reports the change as unlogged).
         """
         if step.op == "created.next":
             self.context.created(step.thread)
-        elif step.op == "orphans.append":
-            number = self.pool._orphans[-1].number
-            [drop] = [d for d in self.dropped if d[1] == number]
-            self.dropped.remove(drop)
+        if self.dropped:
+            orphaned = set(self._orphans())
+            self.dropped = [drop for drop in self.dropped if drop[1] not in orphaned]
+
+    def _orphans(self) -> tuple[int, ...]:
+        # A collected guard's resource waits in a one-element list.
+        return tuple(box[0].number for box in self.pool._orphans)
 
     def observe(self) -> Observed:
         free = tuple(-item if isinstance(item, int) else item.number for item in self.pool._free)
-        # A collected guard's resource waits in a one-element list.
-        orphans = tuple(box[0].number for box in self.pool._orphans)
+        orphans = self._orphans()
         held = []
         for p in range(1, self.clients + 1):
             numbers = set(self.holding(p))
