@@ -26,6 +26,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from rpool import AutoScale, PoolStats, Static
+from tests.conftest import record_checked
 from tests.probe import Lab, Plan, Probe
 from tests.programs import Command, Program, Trial, programs, run_threads
 from tests.scheduler import Chooser, Run, Scheduler
@@ -153,6 +154,8 @@ def test_threaded_histories_are_linearizable(program: Program) -> None:
             trial.verify()
         finally:
             trial.release_all()
+        calls = sum(e.kind == "call" for log in trial.lab.logs.values() for e in log)
+        record_checked("threaded histories", linearizable=1, operations=calls)
 
 
 # Two defects the search once found, now fixed; each test explores every
