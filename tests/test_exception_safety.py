@@ -222,9 +222,18 @@ def test_keyboard_interrupt_after_new_never_exceeds_the_maximum() -> None:
 # --- 3. A BaseException from a resource's close() ---------------------------------
 
 
+class InterruptedClose(Res):
+    """A Res whose close() raises KeyboardInterrupt the first time any is closed."""
+
+    def close(self) -> None:
+        super().close()
+        if len(self.script.closed) == 1:
+            raise KeyboardInterrupt("close")
+
+
 def test_keyboard_interrupt_from_close_still_discards_every_idle_resource() -> None:
-    script = Script(close_plan=["interrupt"])
-    pool = Pool(Res, Static(3), script)
+    script = Script()
+    pool = Pool(InterruptedClose, Static(3), script)
     with pytest.raises(KeyboardInterrupt):
         pool.close()
     assert sorted(r.id for r in script.closed) == [0, 1, 2]
