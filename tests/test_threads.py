@@ -18,6 +18,7 @@ from typing import Self
 import pytest
 
 from rpool import AutoScale, Pool, Static
+from tests.conftest import record_checked
 
 
 class Census:
@@ -92,6 +93,7 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
     maximum = mode.count if isinstance(mode, Static) else mode.maximum
     stop = threading.Event()
     errors: list[BaseException] = []
+    snapshots = [0]
 
     def client() -> None:
         try:
@@ -114,6 +116,7 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
                 errors.append(AssertionError(f"capacity {s.capacity} > {maximum}"))
             if min(s.idle, s.in_use, s.creating) < 0:
                 errors.append(AssertionError(f"negative field in {s}"))
+            snapshots[0] += 1
 
     threads = [threading.Thread(target=client) for _ in range(6)]
     watcher = threading.Thread(target=monitor)
@@ -128,6 +131,13 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
     if maximum is not None:
         assert census.peak <= maximum
     s = pool.stats()
+    record_checked(
+        "fault storms",
+        calls=6 * 400,
+        failed_new=s.failed,
+        discarded=s.discarded,
+        stats_checked=snapshots[0],
+    )
     assert s.in_use == 0 and s.creating == 0
     assert s.capacity == s.idle == census.live
     if isinstance(mode, Static):
