@@ -21,7 +21,7 @@ class Script:
 
     new_plan: list[str] = field(default_factory=list)  # "ok" | "raise"
     reset_plan: list[str] = field(default_factory=list)  # "ok" | "false" | "raise" | "none"
-    close_plan: list[str] = field(default_factory=list)  # "ok" | "raise"
+    close_plan: list[str] = field(default_factory=list)  # "ok" | "raise" | "interrupt"
     made: list[Res] = field(default_factory=list)
     closed: list[Res] = field(default_factory=list)
     resets: list[Res] = field(default_factory=list)
@@ -61,8 +61,11 @@ class Res:
         assert not self.closed, "a resource must be closed at most once"
         self.closed = True
         self.script.closed.append(self)
-        if Script._next(self.script.close_plan) == "raise":
+        step = Script._next(self.script.close_plan)
+        if step == "raise":
             raise Boom("close")
+        if step == "interrupt":
+            raise KeyboardInterrupt("close")
 
     def __repr__(self) -> str:
         return f"Res({self.id})"

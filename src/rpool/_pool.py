@@ -270,8 +270,11 @@ class Pool(Generic[C, R]):
         if self._closed:
             self._abandon(held)
             return
-        # Model: PutIdle. Linearization point of a successful release.
-        self._free.append(held.pop())
+        # Model: PutIdle. Linearization point of a successful release. `+=`
+        # rather than append(): the move out of `held` must not be followed by
+        # a call that checks the recursion limit (3.11's deque methods do).
+        free = self._free
+        free += (held.pop(),)
         # Model: CheckClosed. If close() drained before this append, nobody
         # else will: drain here so a closed pool keeps nothing idle.
         if self._closed:
@@ -290,7 +293,10 @@ class Pool(Generic[C, R]):
         elif self._closed:
             _, _ = advance(self._dropped, held[-1]), held.pop()
         else:
-            self._free.appendleft(held.pop())
+            # The grant goes in before it leaves `held`, in one statement: if
+            # appendleft() cannot be called (3.11 checks the recursion limit
+            # there), `held` still has it.
+            _ = self._free.appendleft(held[-1]), held.pop()  # type: ignore[func-returns-value]
 
     def _give_back(self, held: list[Any], adopt: bool = True) -> None:
         """Reset the resource `held[-1]` and make it idle, or discard it.
@@ -311,7 +317,8 @@ class Pool(Generic[C, R]):
             if self._closed:  # Model: CheckClosed.
                 self._abandon(held)
             else:
-                self._free.append(held.pop())  # Model: PutIdle.
+                free = self._free
+                free += (held.pop(),)  # Model: PutIdle (+=, as in _put_idle).
                 if self._closed:  # Model: CheckClosed.
                     _raise_all(self._drain())
         else:
@@ -354,14 +361,24 @@ class Pool(Generic[C, R]):
             self._return_capacity(held)
 
     def _discard(self, held: list[Any]) -> None:
-        """Discard the resource `held[-1]`, leaving its unit there (1).
+        """Discard the resource `held[-1]`: close it, leave its unit there (1).
 
-        Model: Discard. One statement takes the resource out, leaves its unit
-        and counts it, so a close() that raises leaves the accounting whole;
-        the next line calls the resource's close(), if it has one.
+        Model: Discard. The resource counts as discarded once its close() has
+        been called, whether close() returned or raised; until then it stays
+        in `held`, for the caller to give back if this call is interrupted.
+        Hence `calling`, set in the same statement that calls close(), and
+        `_headroom()`, a call at the same depth as close(): if the recursion
+        limit would stop close() from being entered, it stops this first.
         """
-        resource, held[-1], _ = held[-1], 1, next(self._discarded)
-        getattr(resource, "close", _no_close)()
+        close = getattr(held[-1], "close", _no_close)
+        _headroom()
+        calling = False
+        try:
+            held[-1], _ = ((calling := True), close(), 1)[2], next(self._discarded)
+        except BaseException:
+            if calling:  # close() was called and raised: discarded all the same.
+                held[-1], _ = 1, next(self._discarded)
+            raise
 
     def _abandon(self, held: list[Any]) -> None:
         """Dispose of the item `held[-1]` for a closed pool; its capacity is dropped.
@@ -433,11 +450,13 @@ class Pool(Generic[C, R]):
                     return errors
                 self._abandon(held)
             except BaseException as error:
+                errors.append(error)
+                if held is None:  # the pop itself failed: it would fail again
+                    return errors
                 if held:  # Model: Recover.
                     orphans = self._orphans
                     orphans += held
                     held.clear()
-                errors.append(error)
 
     def close(self) -> None:
         """Close the pool: discard the idle resources; later `get()`s raise.
@@ -470,11 +489,14 @@ class Pool(Generic[C, R]):
                     _warn(_collected(held[0]), ResourceWarning)
                 self._abandon(held)
             except BaseException as error:
-                if held:  # Model: Recover.
+                errors.append(error)
+                if held is None:  # the pop itself failed: it would fail again
+                    break
+                if held:  # Model: Recover; left to the next call, not retried here.
                     orphans = self._orphans
                     orphans += held
                     held.clear()
-                errors.append(error)
+                    break
         _raise_all(errors)
 
     def stats(self) -> PoolStats:
@@ -556,6 +578,10 @@ def _warn(message: str, category: type[Warning]) -> None:
         warnings.warn(message, category, stacklevel=4)
     except Exception:
         warnings.showwarning(message, category, __file__, 0)
+
+
+def _headroom() -> None:
+    """Do nothing, one frame deeper than the caller (see `Pool._discard`)."""
 
 
 # A resource without close() is discarded with this no-op: calling the class

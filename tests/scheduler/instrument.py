@@ -14,10 +14,11 @@ stands in front of, and by the operation itself (`free.pop`, ...):
 |---|---|
 | `free.__len__`, `free.pop()`, `free[-1]` in get | TakeFree |
 | `free.pop()` in `_drain` | DrainFree |
-| `free.append()`, `free.extend()` | PutIdle |
+| `free.append()`, `free.extend()`, `free += ...` | PutIdle |
 | `free.appendleft()` | ReturnGrant |
 | `free.copy()` | (none: the stats snapshot reads, changes nothing) |
-| `orphans.append()` | Orphan |
+| `orphans += ...` in `PoolGuard.__del__` | Orphan |
+| `orphans += ...` in a handler | Recover |
 | `orphans.__len__`, `orphans.pop()` | TakeOrphan |
 | read of `_closed` | CheckClosed |
 | write of `_closed` | SetClosed |
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from typing import Any, SupportsIndex, TypeVar
+from typing import Any, Self, SupportsIndex, TypeVar
 
 from rpool import Pool, ScaleMode
 from rpool._poolable import Factory, Poolable
@@ -93,6 +94,15 @@ class ScheduledDeque(deque[Any]):
     def extend(self, items: Any, /) -> None:
         point("PutIdle", f"{self.role}.extend")
         super().extend(items)
+
+    def __iadd__(self, items: Any, /) -> Self:  # type: ignore[misc]  # deque's own pair
+        if self.role == "free":
+            action = "PutIdle"
+        else:
+            action = "Orphan" if _caller() == "__del__" else "Recover"
+        point(action, f"{self.role}.iadd")
+        # deque.__iadd__ of a subclass extends in C without calling extend().
+        return super().__iadd__(items)
 
     def copy(self) -> ScheduledDeque:
         point(None, f"{self.role}.copy")
