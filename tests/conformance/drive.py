@@ -152,7 +152,18 @@ class Driver:
             raise DivergedError(f"initial state {harness.observe()} != model {project(start)}")
 
         def target() -> int:
-            return progress.path[progress.position].process
+            edge = progress.path[progress.position]
+            if edge.action != "Orphan":
+                return edge.process
+            # The collector's Orphan is taken by whichever thread runs the
+            # finalizer: one already stopped at its point; else, once thread 0
+            # has dropped the guard, on the free-threaded build the client
+            # that made it (its finalizer runs when that thread is next let
+            # go, tests/scheduler/scheduler.py); else thread 0, to drop it.
+            for thread in range(self.clients + 1):
+                if scheduler.waiting(thread) == "Orphan":
+                    return thread
+            return harness.dropped[0][0] if harness.dropped else edge.process
 
         def prepare() -> None:
             """Take unlogged steps; set the decisions of the next logged one."""
@@ -184,8 +195,8 @@ class Driver:
             edge = progress.path[progress.position]
             before, after = self.graph.states[edge.source], self.graph.states[edge.target]
             action = model_action(step)
-            if step.thread != edge.process:
-                raise DivergedError(f"thread {step.thread} ran, expected {edge.process}")
+            if step.thread != chosen[-1]:
+                raise DivergedError(f"thread {step.thread} ran, expected {chosen[-1]}")
             if action == logged_as(edge.action) and seen == project(after):
                 progress.matched.append(edge)
                 progress.position += 1
@@ -198,12 +209,16 @@ class Driver:
                     f"{step.op} ({action}) and shows {seen}; the model {project(after)}"
                 )
 
+        chosen: list[int] = []
+
         class Chooser:
             def choose(self, runnable: Sequence[int], current: int | None) -> int:
-                if target() not in runnable:
+                thread = target()
+                if thread not in runnable:
                     director.done = True
-                    raise DivergedError(f"thread {target()} has finished; the path goes on")
-                return target()
+                    raise DivergedError(f"thread {thread} has finished; the path goes on")
+                chosen.append(thread)
+                return thread
 
         try:
             prepare()

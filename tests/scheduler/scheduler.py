@@ -139,7 +139,14 @@ class _Worker:
         finally:
             _local.worker = None
             self.scheduler._run.finished.add(self.index)
+            self.action, self.op = None, "finished"
             self.scheduler._yielded.put(None)
+            # Stay until the run ends: on the free-threaded build a finalizer
+            # queued for this thread would otherwise run while it exits, in
+            # the middle of another thread's step, at no scheduling point.
+            # (Once the run has let every thread go, no token is coming.)
+            if not self.scheduler._free:
+                self.go.get()
 
     def pause(self, action: str | None, op: str) -> None:
         if self.scheduler._free:
@@ -195,6 +202,7 @@ class Scheduler:
         self._yielded: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._free = False
         self._run = Run()
+        self._workers: dict[int, _Worker] = {}
 
     def run(self, programs: Sequence[Callable[[], object]]) -> Run:
         """Run `programs` to the end (or until stopped, blocked or failed)."""
@@ -211,6 +219,7 @@ class Scheduler:
         run = self._run = Run()
         self._free = False
         workers = [_Worker(self, i, program) for i, program in enumerate(programs)]
+        self._workers = {worker.index: worker for worker in workers}
         try:
             for worker in workers:
                 worker.thread.start()
@@ -224,6 +233,11 @@ class Scheduler:
                 worker.go.put(None)
             for worker in workers:
                 worker.thread.join(self.timeout)
+
+    def waiting(self, thread: int) -> str | None:
+        """The model action of the point where `thread` waits (None: no action, or not waiting)."""
+        worker = self._workers.get(thread)
+        return None if worker is None else worker.action
 
     def _wait(self) -> bool:
         """Wait for the running thread to stop at a point or end; False after `timeout`."""
