@@ -4,6 +4,7 @@
     python models/check.py            # the default profile (CI, `make models`)
     python models/check.py --deep     # the deep profile (more clients, bigger pools)
     python models/check.py MCStatic   # only the configurations named
+    python models/check.py --workers 1 MCStatic   # TLC on one core (a shared machine)
 
 Steps, in order:
 
@@ -255,14 +256,14 @@ def parse_count(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def run_tlc(java: list[str], scratch: Path, config: Config) -> Outcome:
-    """Run TLC on one configuration in `scratch` (a copy of models/)."""
+def run_tlc(java: list[str], scratch: Path, config: Config, workers: str = "auto") -> Outcome:
+    """Run TLC on one configuration in `scratch` (a copy of models/) with `workers` threads."""
     meta = scratch / "meta" / config.name
     command = [
         *java,
         "tlc2.TLC",
         "-workers",
-        "auto",
+        workers,
         "-deadlock",  # the clients loop forever; no state is a deadlock
         "-noGenerateSpecTE",
         "-metadir",
@@ -315,6 +316,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--deep", action="store_true", help="run the deep profile instead")
     parser.add_argument("names", nargs="*", help="only these configurations (file stems)")
     parser.add_argument("--verbose", action="store_true", help="print TLC's output of surprises")
+    parser.add_argument(
+        "--workers", default="auto", help="TLC worker threads (default: auto, one per core)"
+    )
     args = parser.parse_args(argv)
     # On SIGTERM, unwind like Ctrl-C: subprocess.run then kills TLC and the
     # scratch directory is removed.
@@ -348,7 +352,7 @@ def main(argv: list[str]) -> int:
         rows = [("configuration", "generated", "distinct", "depth", "seconds", "verdict")]
         print("  ".join(rows[0]), flush=True)
         for config in selected:
-            outcome = run_tlc(java, scratch, config)
+            outcome = run_tlc(java, scratch, config, args.workers)
             ok, verdict = judge(config, outcome)
             row = (
                 config.name,
