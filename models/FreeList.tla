@@ -18,6 +18,9 @@
 (* every step of every other process.  docs/models.md maps each label to   *)
 (* its lines and says what is abstracted away, and why that is sound.      *)
 (*                                                                         *)
+(* Recover, an exception landing at any label and the call's handler      *)
+(* giving back what it held, follows the translation (InterruptibleSpec). *)
+(*                                                                         *)
 (* This module stays unbounded; MC*.tla add the bounds.                   *)
 (***************************************************************************)
 EXTENDS Integers, Sequences, FiniteSets, TLC
@@ -34,12 +37,15 @@ CONSTANTS
     ResetFails,  \* the user's reset() may return False (or raise)
     CloseFails,  \* a resource's close() may raise
     Orphaning,   \* guards may be garbage-collected while still holding
-    Mutant       \* "none" for the code as it is; see MCMutants.tla
+    Interrupts,  \* an exception may land between any two steps of a call
+    Mutant       \* "none" for the code as it is; see the Mutant*.cfg files
 
 ASSUME Clients \subseteq Nat \ {0} /\ Closers \subseteq Clients
 ASSUME Static \in BOOLEAN /\ Bounded \in BOOLEAN /\ (Static => Bounded)
 ASSUME Maximum \in Nat \ {0} /\ Initial \in Nat /\ ChunkSize \in Nat
 ASSUME Bounded => Initial <= Maximum
+(* An interruption that lands inside user code is that code raising.       *)
+ASSUME Interrupts \in BOOLEAN /\ (Interrupts => NewFails /\ ResetFails /\ CloseFails)
 
 (* The garbage collector runs guards' finalizers; it is process 0.         *)
 Collector == 0
@@ -90,15 +96,17 @@ InitFree ==
 (* --algorithm FreeList {
 variables
     free = InitFree,                  \* Pool._free
-    orphans = <<>>,                   \* Pool._orphans
+    orphans = <<>>,                   \* Pool._orphans: resources, and grants (units)
     closed = FALSE,                   \* Pool._closed
     held = [c \in Clients |-> {}],    \* the resources in c's guards
     raised = [c \in Clients |-> FALSE], \* an exception is leaving c's call
     \* Ghost and history variables (nothing in the code reads them):
     live = 1..InitialCount,           \* resources created, not yet discarded
     making = 0,                       \* capacity units reserved, not yet created
+                                      \* (in a call, or handed back to orphans)
     hands = [c \in Clients |-> {}],   \* resources inside c's current call
-    failedNew = FALSE;                \* some new() has raised
+    failedNew = FALSE;                \* some unit went back unmade: a new()
+                                      \* raised, or a call was interrupted
 
 define {
     Resources(s) == {s[i] : i \in {j \in 1..Len(s) : IsRes(s[j])}}
@@ -373,15 +381,29 @@ TakeOrphan:
         if (op = "get") { if (GrowsOnEmpty) goto Reserve else goto Miss }
         else { op := "none"; goto Idle }
     } else with (o = Last(orphans)) {
+        \* An orphan is a resource, or units an interrupted call handed back
+        \* (see Recover); the units, too, are held by this call until given back.
         orphan := o;
         orphans := Front(orphans);
-        hands[self] := hands[self] \cup {o}
+        if (IsRes(o)) hands[self] := hands[self] \cup {o}
     };
 CheckClosed_adopt:
     \* Errors of an adopted resource's reset() or close() become warnings.
     with (o = orphan) {
         orphan := None;
-        if (closed) {
+        if (IsGrant(o)) {
+            \* Units: _return_capacity.  A closed pool drops them (_abandon's
+            \* _return_capacity reads _closed again and sees it set: merged);
+            \* an unbounded one counts them returned (no read); a bounded
+            \* open one reads _closed again, then appends a grant.
+            if (closed \/ ~Bounded) {
+                making := making - Size(o);
+                if (op = "get") { retry := TRUE; goto TakeFree }
+                else { op := "none"; goto Idle }
+            } else if (op = "get") {
+                retry := TRUE; call return_capacity(Size(o)); goto TakeFree
+            } else { op := "none"; call return_capacity(Size(o)); goto Idle }
+        } else if (closed) {
             if (op = "get") { retry := TRUE; call discard(o, FALSE); goto TakeFree }
             else { op := "none"; call discard(o, FALSE); goto Idle }
         } else {
@@ -398,9 +420,17 @@ TakeOrphan_close:
     if (orphans = <<>>) { op := "none"; goto Idle }
     else with (o = Last(orphans)) {
         orphans := Front(orphans);
-        hands[self] := hands[self] \cup {o};
-        call discard(o, FALSE);
-        goto TakeOrphan_close
+        if (IsGrant(o)) {
+            \* Units an interrupted call handed back: _abandon drops them
+            \* (the pop and the drop statement, merged: in between they
+            \* are this call's, and an interruption puts them back).
+            making := making - Size(o);
+            goto TakeOrphan_close
+        } else {
+            hands[self] := hands[self] \cup {o};
+            call discard(o, FALSE);
+            goto TakeOrphan_close
+        }
     }
 }
 } *)
@@ -928,7 +958,10 @@ TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
                           ELSE /\ LET o == Last(orphans) IN
                                     /\ orphan' = [orphan EXCEPT ![self] = o]
                                     /\ orphans' = Front(orphans)
-                                    /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
+                                    /\ IF IsRes(o)
+                                          THEN /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
+                                          ELSE /\ TRUE
+                                               /\ hands' = hands
                                /\ pc' = [pc EXCEPT ![self] = "CheckClosed_adopt"]
                                /\ op' = op
                     /\ UNCHANGED << free, closed, held, raised, live, making, 
@@ -939,51 +972,84 @@ TakeOrphan(self) == /\ pc[self] = "TakeOrphan"
 CheckClosed_adopt(self) == /\ pc[self] = "CheckClosed_adopt"
                            /\ LET o == orphan[self] IN
                                 /\ orphan' = [orphan EXCEPT ![self] = None]
-                                /\ IF closed
-                                      THEN /\ IF op[self] = "get"
-                                                 THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
-                                                      /\ /\ gone' = [gone EXCEPT ![self] = o]
-                                                         /\ retiring' = [retiring EXCEPT ![self] = FALSE]
-                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
-                                                                                                  pc        |->  "TakeFree",
-                                                                                                  gone      |->  gone[self],
-                                                                                                  retiring  |->  retiring[self] ] >>
-                                                                                              \o stack[self]]
-                                                      /\ pc' = [pc EXCEPT ![self] = "Discard"]
-                                                      /\ op' = op
-                                                 ELSE /\ op' = [op EXCEPT ![self] = "none"]
-                                                      /\ /\ gone' = [gone EXCEPT ![self] = o]
-                                                         /\ retiring' = [retiring EXCEPT ![self] = FALSE]
-                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
-                                                                                                  pc        |->  "Idle",
-                                                                                                  gone      |->  gone[self],
-                                                                                                  retiring  |->  retiring[self] ] >>
-                                                                                              \o stack[self]]
-                                                      /\ pc' = [pc EXCEPT ![self] = "Discard"]
-                                                      /\ retry' = retry
-                                           /\ back' = back
-                                      ELSE /\ IF op[self] = "get"
-                                                 THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
-                                                      /\ /\ back' = [back EXCEPT ![self] = o]
-                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
-                                                                                                  pc        |->  "TakeFree",
-                                                                                                  back      |->  back[self] ] >>
-                                                                                              \o stack[self]]
-                                                      /\ pc' = [pc EXCEPT ![self] = "Reset"]
-                                                      /\ op' = op
-                                                 ELSE /\ op' = [op EXCEPT ![self] = "none"]
-                                                      /\ /\ back' = [back EXCEPT ![self] = o]
-                                                         /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
-                                                                                                  pc        |->  "Idle",
-                                                                                                  back      |->  back[self] ] >>
-                                                                                              \o stack[self]]
-                                                      /\ pc' = [pc EXCEPT ![self] = "Reset"]
-                                                      /\ retry' = retry
-                                           /\ UNCHANGED << gone, retiring >>
+                                /\ IF IsGrant(o)
+                                      THEN /\ IF closed \/ ~Bounded
+                                                 THEN /\ making' = making - Size(o)
+                                                      /\ IF op[self] = "get"
+                                                            THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
+                                                                 /\ op' = op
+                                                            ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "Idle"]
+                                                                 /\ retry' = retry
+                                                      /\ UNCHANGED << stack, 
+                                                                      spare_units >>
+                                                 ELSE /\ IF op[self] = "get"
+                                                            THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                                 /\ /\ spare_units' = [spare_units EXCEPT ![self] = Size(o)]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                                                             pc        |->  "TakeFree",
+                                                                                                             spare_units |->  spare_units[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
+                                                                 /\ op' = op
+                                                            ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                                 /\ /\ spare_units' = [spare_units EXCEPT ![self] = Size(o)]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                                                             pc        |->  "Idle",
+                                                                                                             spare_units |->  spare_units[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "CheckClosed_return"]
+                                                                 /\ retry' = retry
+                                                      /\ UNCHANGED making
+                                           /\ UNCHANGED << gone, retiring, 
+                                                           back >>
+                                      ELSE /\ IF closed
+                                                 THEN /\ IF op[self] = "get"
+                                                            THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                                 /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                                                    /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                                             pc        |->  "TakeFree",
+                                                                                                             gone      |->  gone[self],
+                                                                                                             retiring  |->  retiring[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                                 /\ op' = op
+                                                            ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                                 /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                                                    /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                                             pc        |->  "Idle",
+                                                                                                             gone      |->  gone[self],
+                                                                                                             retiring  |->  retiring[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                                 /\ retry' = retry
+                                                      /\ back' = back
+                                                 ELSE /\ IF op[self] = "get"
+                                                            THEN /\ retry' = [retry EXCEPT ![self] = TRUE]
+                                                                 /\ /\ back' = [back EXCEPT ![self] = o]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
+                                                                                                             pc        |->  "TakeFree",
+                                                                                                             back      |->  back[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "Reset"]
+                                                                 /\ op' = op
+                                                            ELSE /\ op' = [op EXCEPT ![self] = "none"]
+                                                                 /\ /\ back' = [back EXCEPT ![self] = o]
+                                                                    /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "give_back",
+                                                                                                             pc        |->  "Idle",
+                                                                                                             back      |->  back[self] ] >>
+                                                                                                         \o stack[self]]
+                                                                 /\ pc' = [pc EXCEPT ![self] = "Reset"]
+                                                                 /\ retry' = retry
+                                                      /\ UNCHANGED << gone, 
+                                                                      retiring >>
+                                           /\ UNCHANGED << making, spare_units >>
                            /\ UNCHANGED << free, orphans, closed, held, raised, 
-                                           live, making, hands, failedNew, 
-                                           spare_units, made, units, late, 
-                                           spareAtLP >>
+                                           live, hands, failedNew, made, units, 
+                                           late, spareAtLP >>
 
 SetClosed(self) == /\ pc[self] = "SetClosed"
                    /\ closed' = TRUE
@@ -1000,23 +1066,31 @@ TakeOrphan_close(self) == /\ pc[self] = "TakeOrphan_close"
                           /\ IF orphans = <<>>
                                 THEN /\ op' = [op EXCEPT ![self] = "none"]
                                      /\ pc' = [pc EXCEPT ![self] = "Idle"]
-                                     /\ UNCHANGED << orphans, hands, stack, 
-                                                     gone, retiring >>
+                                     /\ UNCHANGED << orphans, making, hands, 
+                                                     stack, gone, retiring >>
                                 ELSE /\ LET o == Last(orphans) IN
                                           /\ orphans' = Front(orphans)
-                                          /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
-                                          /\ /\ gone' = [gone EXCEPT ![self] = o]
-                                             /\ retiring' = [retiring EXCEPT ![self] = FALSE]
-                                             /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
-                                                                                      pc        |->  "TakeOrphan_close",
-                                                                                      gone      |->  gone[self],
-                                                                                      retiring  |->  retiring[self] ] >>
-                                                                                  \o stack[self]]
-                                          /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                          /\ IF IsGrant(o)
+                                                THEN /\ making' = making - Size(o)
+                                                     /\ pc' = [pc EXCEPT ![self] = "TakeOrphan_close"]
+                                                     /\ UNCHANGED << hands, 
+                                                                     stack, 
+                                                                     gone, 
+                                                                     retiring >>
+                                                ELSE /\ hands' = [hands EXCEPT ![self] = hands[self] \cup {o}]
+                                                     /\ /\ gone' = [gone EXCEPT ![self] = o]
+                                                        /\ retiring' = [retiring EXCEPT ![self] = FALSE]
+                                                        /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "discard",
+                                                                                                 pc        |->  "TakeOrphan_close",
+                                                                                                 gone      |->  gone[self],
+                                                                                                 retiring  |->  retiring[self] ] >>
+                                                                                             \o stack[self]]
+                                                     /\ pc' = [pc EXCEPT ![self] = "Discard"]
+                                                     /\ UNCHANGED making
                                      /\ op' = op
                           /\ UNCHANGED << free, closed, held, raised, live, 
-                                          making, failedNew, spare_units, made, 
-                                          back, units, retry, orphan, late, 
+                                          failedNew, spare_units, made, back, 
+                                          units, retry, orphan, late, 
                                           spareAtLP >>
 
 client(self) == Idle(self) \/ CheckClosed(self) \/ TakeFree(self)
@@ -1044,6 +1118,91 @@ Spec == /\ Init /\ [][Next]_vars
 \* END TRANSLATION
 
 (***************************************************************************)
+(* Interruptions: Recover.  An exception can land between any two steps of *)
+(* a call (KeyboardInterrupt, RecursionError at the recursion limit); the  *)
+(* code keeps what a call took out of shared state in a one-element list,  *)
+(* `held`, and its `except BaseException` handler gives back what is left  *)
+(* in it with one C-level statement, `orphans += held` ("# Model: Recover" *)
+(* in the code).  Recover is that step: at any label of a call, what the   *)
+(* call holds (the resources in hands[c] and the units of Holding(c))      *)
+(* goes to orphans, and the exception leaves the call.  It is written here, *)
+(* outside the PlusCal, because it is a step of every label, procedures'   *)
+(* included: it unwinds the call stack.  Spec leaves it out;               *)
+(* InterruptibleSpec adds it when Interrupts is TRUE.                      *)
+(*                                                                         *)
+(* An interruption inside user code (new, reset, close) is that code       *)
+(* raising, which the failure branches already take (hence the ASSUME     *)
+(* that they are on).  docs/models.md says which handler paths of the code *)
+(* Recover stands for and which it does not.                               *)
+(***************************************************************************)
+
+(* The units of capacity client c's call holds (the code's `held` list,   *)
+(* when it holds an int): a growth's units not yet made, the units being  *)
+(* given back, the unit of a retired resource, adopted orphan units.       *)
+Holding(c) ==
+    units[c]
+    + (IF pc[c] \in {"CheckClosed_return", "ReturnGrant"} THEN spare_units[c] ELSE 0)
+    + (IF pc[c] \in {"CheckClosed_retire", "Replace"} THEN 1 ELSE 0)
+    + (IF pc[c] = "CheckClosed_adopt" /\ IsGrant(orphan[c]) THEN Size(orphan[c]) ELSE 0)
+
+RECURSIVE SumOf(_, _)
+SumOf(f, S) == IF S = {} THEN 0
+               ELSE LET x == CHOOSE x \in S : TRUE IN f[x] + SumOf(f, S \ {x})
+
+(* Units in calls and units waiting in orphans.                            *)
+HeldUnits == SumOf([c \in Clients |-> Holding(c)], Clients)
+OrphanUnits == SpareIn(orphans)
+
+RECURSIVE AsSeq(_)
+AsSeq(S) == IF S = {} THEN <<>>
+            ELSE LET x == CHOOSE x \in S : TRUE IN <<x>> \o AsSeq(S \ {x})
+
+(* What the handler appends: the code's `held`, units first, as in the     *)
+(* growth's [units, resource].                                             *)
+Held(c) == (IF Holding(c) > 0 THEN <<Grant(Holding(c))>> ELSE <<>>) \o AsSeq(hands[c])
+
+(* A procedure variable once every frame of stack s has returned: the     *)
+(* value saved by the bottom-most frame that saved it.                    *)
+RECURSIVE Unwound(_, _, _)
+Unwound(s, f, v) == IF s = <<>> THEN v
+                    ELSE Unwound(Tail(s), f, IF f \in DOMAIN Head(s) THEN Head(s)[f] ELSE v)
+
+(* Mutant NoRecover: the handler is missing.  Mutant CatchException: it   *)
+(* catches Exception only, so a KeyboardInterrupt skips it (RecursionError *)
+(* is an Exception).  Either way what the call held is lost.               *)
+Kinds == IF Mutant = "CatchException" THEN {"RecursionError", "KeyboardInterrupt"}
+         ELSE {"any"}
+Recovers(kind) ==
+    ~(Mutant = "NoRecover" \/ (Mutant = "CatchException" /\ kind = "KeyboardInterrupt"))
+
+Recover(self) ==
+    /\ Interrupts
+    /\ pc[self] # "Idle"
+    /\ \E kind \in Kinds :
+          orphans' = IF Recovers(kind) THEN orphans \o Held(self) ELSE orphans
+    /\ failedNew' = (failedNew \/ Holding(self) > 0)
+    /\ hands' = [hands EXCEPT ![self] = {}]
+    /\ raised' = [raised EXCEPT ![self] = FALSE]
+    /\ pc' = [pc EXCEPT ![self] = "Idle"]
+    /\ stack' = [stack EXCEPT ![self] = <<>>]
+    /\ gone' = [gone EXCEPT ![self] = Unwound(stack[self], "gone", gone[self])]
+    /\ retiring' = [retiring EXCEPT ![self] = Unwound(stack[self], "retiring", retiring[self])]
+    /\ spare_units' = [spare_units EXCEPT ![self] = Unwound(stack[self], "spare_units", spare_units[self])]
+    /\ made' = [made EXCEPT ![self] = Unwound(stack[self], "made", made[self])]
+    /\ back' = [back EXCEPT ![self] = Unwound(stack[self], "back", back[self])]
+    /\ op' = [op EXCEPT ![self] = "none"]
+    /\ units' = [units EXCEPT ![self] = 0]
+    /\ retry' = [retry EXCEPT ![self] = FALSE]
+    /\ orphan' = [orphan EXCEPT ![self] = None]
+    /\ late' = [late EXCEPT ![self] = FALSE]
+    /\ spareAtLP' = [spareAtLP EXCEPT ![self] = 0]
+    /\ UNCHANGED <<free, closed, held, live, making>>
+
+(* Safety only: no fairness, since an interruption is never owed.  With   *)
+(* Interrupts FALSE, Recover is never enabled: the behaviours of Spec.     *)
+InterruptibleSpec == Init /\ [][Next \/ \E c \in Clients : Recover(c)]_vars
+
+(***************************************************************************)
 (* Properties.  docs/models.md states each in words.                       *)
 (***************************************************************************)
 Range(s) == {s[i] : i \in 1..Len(s)}
@@ -1054,15 +1213,15 @@ Busy(c) == pc[c] # "Idle"
 Quiescent == \A c \in Clients : ~Busy(c)
 
 (* Every place a resource can be: idle, orphaned, in a guard, in a call.   *)
-Seen == Resources(free) \cup Range(orphans) \cup UNION {held[c] \cup hands[c] : c \in Clients}
+Seen == Resources(free) \cup Resources(orphans) \cup UNION {held[c] \cup hands[c] : c \in Clients}
 Places(r) == OccurrencesIn(free, r) + OccurrencesIn(orphans, r)
              + Cardinality({c \in Clients : r \in held[c]})
              + Cardinality({c \in Clients : r \in hands[c]})
-InUse == Len(orphans) + Cardinality(UNION {held[c] \cup hands[c] : c \in Clients})
+InUse == Cardinality(Resources(orphans)) + Cardinality(UNION {held[c] \cup hands[c] : c \in Clients})
 
 TypeOK ==
     /\ \A i \in 1..Len(free) : free[i] \in Int /\ free[i] # None
-    /\ \A i \in 1..Len(orphans) : orphans[i] \in Nat /\ IsRes(orphans[i])
+    /\ \A i \in 1..Len(orphans) : orphans[i] \in Int /\ orphans[i] # None
     /\ closed \in BOOLEAN
     /\ failedNew \in BOOLEAN
     /\ \A c \in Clients :
@@ -1091,11 +1250,12 @@ Conserved == Seen = live
 (* (for Static: the count).                                                *)
 CapacityBound == Bounded => Capacity <= Maximum
 
-(* capacity = idle + in use + in flight; a bounded pool's spare capacity   *)
-(* is all in its grants while it is open (after close() grants are       *)
-(* dropped).                                                               *)
+(* capacity = idle + in use + in flight; every unit in flight is in a call *)
+(* or waits in orphans; a bounded pool's spare capacity is all in its      *)
+(* grants while it is open (after close() grants are dropped).             *)
 Accounting ==
     /\ Capacity = IdleCount + InUse + making
+    /\ making = HeldUnits + OrphanUnits
     /\ Bounded => Spare + Capacity <= Maximum
     /\ Bounded /\ ~closed => Spare + Capacity = Maximum
 
@@ -1108,20 +1268,21 @@ NoneOnlyWhenEmpty == \A c \in Clients : pc[c] = "Miss" => spareAtLP[c] = 0
 GetAfterCloseRaises ==
     [][\A c \in Clients : late[c] => held'[c] \subseteq held[c]]_vars
 
-(* Nothing reserved or in a call's hands once every call has returned.     *)
+(* Nothing reserved or in a call's hands once every call has returned,    *)
+(* but the units that interrupted calls handed back to orphans.            *)
 QuiescentHandsEmpty ==
-    Quiescent => making = 0 /\ \A c \in Clients : hands[c] = {}
+    Quiescent => making = OrphanUnits /\ \A c \in Clients : hands[c] = {}
 
 (* A closed pool keeps nothing idle once every call has returned.          *)
 ClosedKeepsNothingIdle == Quiescent /\ closed => IdleCount = 0
 
 (* Static: whenever no call is in flight and the pool is open, the live   *)
 (* resources are the count less the units of failed replacements not yet *)
-(* re-created (they wait as grants); with no failed new() ever, exactly   *)
-(* the count.                                                              *)
+(* re-created (they wait as grants, or in orphans after an interruption); *)
+(* with no unit ever gone back unmade, exactly the count.                 *)
 StaticRestores ==
     Static /\ Quiescent /\ ~closed =>
-        /\ Cardinality(live) + Spare = Maximum
+        /\ Cardinality(live) + Spare + OrphanUnits = Maximum
         /\ ~failedNew => Cardinality(live) = Maximum
 
 (* The refinement mapping: FreeList implements the atomic Pool.  The idle *)
@@ -1132,7 +1293,7 @@ Abstract == INSTANCE Pool WITH
     InitSpare <- SpareIn(InitFree),
     idle <- Resources(free),
     spare <- Spare,
-    busy <- Range(orphans) \cup UNION {hands[c] : c \in Clients}
+    busy <- Resources(orphans) \cup UNION {hands[c] : c \in Clients}
 Refinement == Abstract!Spec
 
 (* Every started call finishes (under weak fairness of its client).      *)
@@ -1141,7 +1302,7 @@ Termination == \A c \in Clients : Busy(c) ~> ~Busy(c)
 (* The steps of one client, its procedures' included.                      *)
 ClientStep(c) ==
     \/ client(c) \/ discard(c) \/ return_capacity(c) \/ drain(c)
-    \/ put_idle(c) \/ give_back(c)
+    \/ put_idle(c) \/ give_back(c) \/ Recover(c)
 
 (* A client stopped forever: no fairness for Stalled.  It may stop at any *)
 (* label, since its steps may simply never be taken again.                 *)
