@@ -216,3 +216,27 @@ def test_a_settled_pool_is_checked_too() -> None:
 def test_injection_points_cover_every_operation() -> None:
     counts = {scenario.name: inject_everywhere(scenario).points for scenario in SCENARIOS[:3]}
     assert all(count >= 5 for count in counts.values()), counts
+
+
+def main() -> None:
+    """Print the injection points of every scenario: `python -m tests.test_interrupts`."""
+    print("| scenario | points | lines skipped (handlers) | outcomes | failures |")
+    print("|---|---:|---:|---|---:|")
+    total = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scenario in SCENARIOS:
+            report = inject_everywhere(scenario)
+            total += report.points
+            outcomes = ", ".join(
+                f"{name} {count}" for name, count in sorted(report.outcomes.items())
+            )
+            print(
+                f"| {scenario.name} | {report.points} | {report.skipped} | {outcomes} "
+                f"| {len(report.failures)} |"
+            )
+    print(f"\n{total} injection points in {len(SCENARIOS)} scenarios")
+
+
+if __name__ == "__main__":
+    main()
