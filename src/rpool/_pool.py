@@ -317,8 +317,10 @@ class Pool(Generic[C, R]):
             if self._closed:  # Model: CheckClosed.
                 self._abandon(held)
             else:
-                free = self._free
-                free += (held.pop(),)  # Model: PutIdle (+=, as in _put_idle).
+                # Model: PutIdle. append() may check the recursion limit
+                # (3.11) after held.pop(), but it cannot fail here: reset()
+                # was just called from this frame, at the same depth.
+                self._free.append(held.pop())
                 if self._closed:  # Model: CheckClosed.
                     _raise_all(self._drain())
         else:
