@@ -284,3 +284,23 @@ def test_growth_into_a_pool_closed_meanwhile_leaves_nothing_creating() -> None:
     with pytest.raises(Boom, match="close"):
         pool.get()
     assert pool.stats().creating == 0
+
+
+def test_growth_after_discards_uses_the_laid_out_grants_first_then_the_given_back_units() -> None:
+    """The growth sizes AutoScale documents once resources have been discarded."""
+    script = Script()
+    pool = make(AutoScale(initial=0, maximum=8, chunk_size=0), script)
+    assert list(pool._free) == [4, 2, 1, 1]
+    held = take(pool, 4)
+    script.reset_plan.extend(["false"] * 4)
+    for guard in held:
+        guard.release()
+    # Each discarded resource gave back one unit, left of the laid-out grant.
+    assert list(pool._free) == [1, 1, 1, 1, 4]
+    first = pool.get()
+    assert first is not None
+    assert (pool.stats().capacity, pool.stats().idle) == (4, 3)  # grew by 4 from empty
+    for _ in range(3):
+        assert pool.get() is not None
+    assert pool.get() is not None
+    assert pool.stats().capacity == 5  # then by one given-back unit

@@ -56,10 +56,22 @@ class AutoScale:
     """Start with `initial` resources and grow on demand, up to `maximum`.
 
     A `get()` that finds no idle resource while there is spare capacity grows
-    the pool by `chunk_size` resources (clamped to `maximum`), or doubles it
-    when `chunk_size` is 0 (from 1 when it is empty), and keeps one of the new
-    resources. `maximum=None` means no limit. A resource that fails its reset is
-    discarded and its capacity becomes spare again.
+    the pool and keeps one of the new resources. `maximum=None` means no
+    limit. A resource that fails its reset is discarded and its capacity
+    becomes spare again.
+
+    Growth sizes. A bounded pool lays out its spare capacity when it is made,
+    as the grants `grants()` yields: `chunk_size` units each (the last one
+    clamped to `maximum`), or when `chunk_size` is 0 sizes that double the
+    capacity from `initial` (1, 1, 2, 4, ... from an empty pool). Each growth
+    takes the next of them, in that order. Capacity given back later (one unit
+    per discarded resource, or the units a failed growth did not make) becomes
+    a grant of its own size, used after the laid-out ones. So once discards
+    happen the sizes are no longer those of a fresh pool: a doubling pool whose
+    resources were all discarded grows from empty by its next laid-out grant
+    (4, say), and a chunked pool grows one resource at a time once only
+    given-back units are left. The maximum holds whatever the sizes. An
+    unbounded pool grows by `growth(capacity)` every time.
 
     Raises:
         TypeError: a field is not an int (bools are refused), or `maximum` is
