@@ -25,15 +25,33 @@ class Mutant:
 
 
 _TAKE = """\
-        try:
-            item = free.pop() if free else None
-        except IndexError:
-            item = None
-        if item is None:"""
+            try:  # noqa: SIM105 (contextlib.suppress would be a Python-level call)
+                held = [free.pop()] if free else None
+            except IndexError:
+                pass
+            if held is None:"""
 
-_RESET = """\
-        try:
-            valid = resource.reset()  # Model: Reset, a user callback.
+_RESET = "            valid = held[-1].reset()  # Model: Reset, a user callback.\n"
+
+_MISS = """\
+                if self._maximum is not None:
+                    next(self._misses)  # Model: Miss.
+                    return None
+"""
+
+# The else branch of release()'s PutIdle in _give_back, whatever that step's
+# own text: the mutants below keep it, and steer around it or after it.
+_PUT_IDLE_BRANCH = """\
+            if self._closed:  # Model: CheckClosed.
+                self._abandon(held)
+            else:
+"""
+
+_LATE_CHECK = """\
+                if self._closed:  # Model: CheckClosed.
+                    _raise_all(self._drain())
+        else:
+            self._reject(held, valid)
 """
 
 MUTANTS = (
@@ -45,10 +63,10 @@ MUTANTS = (
             (
                 _TAKE,
                 _TAKE.replace(
-                    "item = free.pop() if free else None",
-                    "item = free[-1] if free else None  # look...\n"
-                    "            if item is not None:\n"
-                    "                free.pop()  # ...then take, in a second step",
+                    "held = [free.pop()] if free else None",
+                    "held = [free[-1]] if free else None  # look...\n"
+                    "                if held is not None:\n"
+                    "                    free.pop()  # ...then take, in a second step",
                 ),
             ),
         ),
@@ -59,17 +77,27 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            if self._closed or self._orphans or self._maximum is None:",
-                "            if self._closed or self._orphans or self._maximum is None or (\n"
-                "                self._capacity() < self._maximum\n"
-                "            ):",
+                "                if self._closed or self._orphans or self._maximum is None:",
+                "                if self._closed or self._orphans or self._maximum is None or (\n"
+                "                    self._capacity() < self._maximum\n"
+                "                ):",
             ),
             (
-                "            if self._maximum is None:\n                # Unbounded",
-                "            if self._maximum is None or (\n"
-                "                isinstance(self._mode, AutoScale)\n"
-                "                and self._capacity() < self._maximum\n"
-                "            ):\n                # Unbounded",
+                _MISS,
+                "                if self._maximum is not None and not (\n"
+                "                    isinstance(self._mode, AutoScale)\n"
+                "                    and self._capacity() < self._maximum\n"
+                "                ):\n"
+                "                    next(self._misses)  # Model: Miss.\n"
+                "                    return None\n",
+            ),
+            (
+                # A bounded pool keeps no reservation counter: live resources
+                # are what the counters can tell.
+                "        return self._reserved.value - self._returned.value\n",
+                "        if self._maximum is not None:\n"
+                "            return self._created.value - self._discarded.value\n"
+                "        return self._reserved.value - self._returned.value\n",
             ),
         ),
     ),
@@ -79,8 +107,10 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            else:\n                self._return_capacity(1)\n",
-                "            else:\n                pass\n",
+                "            self._put_idle(held)\n"
+                "        else:\n"
+                "            self._return_capacity(held)\n",
+                "            self._put_idle(held)\n        else:\n            held.pop()\n",
             ),
         ),
     ),
@@ -90,12 +120,14 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "                self._cancel(units - made)\n                raise",
-                "                raise",
-            ),
-            (
-                "            self._cancel(1)\n            raise\n        return PoolGuard",
-                "            raise\n        return PoolGuard",
+                # Forgotten, not handed to the caller, whose handler would
+                # give the units back through the orphans.
+                "            if held and type(held[-1]) is int:\n"
+                "                self._return_capacity(held)\n"
+                "            raise\n",
+                "            if held and type(held[-1]) is int:\n"
+                "                held.pop()\n"
+                "            raise\n",
             ),
         ),
     ),
@@ -105,26 +137,28 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                _RESET + "        except BaseException:\n",
-                "        self._free.append(resource)  # idle already\n"
+                "        try:\n" + _RESET + "        except BaseException:\n",
+                "        self._free.append(held[-1])  # idle already\n"
+                "        try:\n"
                 + _RESET
                 + "        except BaseException:\n"
-                + "            _take_back(self._free, resource)\n",
+                + "            _take_back(self._free, held[-1])\n",
             ),
             (
-                "                self._abandon(resource)\n"
-                "            else:\n"
-                "                self._free.append(resource)  # Model: PutIdle.\n",
-                "                _take_back(self._free, resource)\n"
-                "                self._abandon(resource)\n"
-                "            else:\n"
-                "                pass\n",
+                _PUT_IDLE_BRANCH,
+                "            if self._closed:  # Model: CheckClosed.\n"
+                "                _take_back(self._free, held[-1])\n"
+                "                self._abandon(held)\n"
+                "            elif held.pop() or True:  # idle already: no PutIdle\n"
+                "                pass\n"
+                "            else:\n",
             ),
             (
-                "        else:\n            self._reject(resource, valid)\n",
-                "        else:\n"
-                "            _take_back(self._free, resource)\n"
-                "            self._reject(resource, valid)\n",
+                _LATE_CHECK,
+                _LATE_CHECK.replace(
+                    "        else:\n",
+                    "        else:\n            _take_back(self._free, held[-1])\n",
+                ),
             ),
             (
                 "def _raise_all(",
@@ -146,7 +180,7 @@ MUTANTS = (
             ),
             (
                 _RESET,
-                "        try:\n            with _LOCK:\n                valid = resource.reset()\n",
+                "            with _LOCK:\n                valid = held[-1].reset()\n",
             ),
         ),
     ),
@@ -156,10 +190,8 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "                self._free.append(resource)  # Model: PutIdle.\n"
-                "                if self._closed:  # Model: CheckClosed.\n"
-                "                    _raise_all(self._drain())\n",
-                "                self._free.append(resource)  # Model: PutIdle.\n",
+                _LATE_CHECK,
+                "        else:\n            self._reject(held, valid)\n",
             ),
         ),
     ),
@@ -169,16 +201,14 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            self._cancel(1)\n"
-                "            raise\n"
-                "        return PoolGuard(self, resource)\n",
-                "            self._cancel(1)\n"
-                "            raise\n"
-                "        self._put_idle(resource)\n"
-                "        while True:\n"
-                "            guard = self.get()\n"
-                "            if guard is not None:\n"
-                "                return guard\n",
+                "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            return PoolGuard(self, held)\n",
+                "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            self._put_idle(held)\n"
+                "            while True:\n"
+                "                guard = self.get()\n"
+                "                if guard is not None:\n"
+                "                    return guard\n",
             ),
         ),
     ),
