@@ -15,6 +15,12 @@ failing test) or "survived". Exits 1 if any mutant survives every
 deterministic layer (the real-thread layer is shown but not relied on: its
 interleavings are the interpreter's), 2 if the baseline fails or a mutant's
 edits no longer apply.
+
+A layer that has not finished after MUTANTS_TIMEOUT seconds (default 240)
+is stopped and shown as "timeout": a mutant that livelocks a thread (the
+grower that retries its pop, under a scheduler that keeps running the
+spinning thread) would otherwise hang the whole run while its history grows
+without bound. A timeout is not a kill.
 """
 
 from __future__ import annotations
@@ -42,13 +48,14 @@ LAYERS: dict[str, list[str]] = {
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }
 DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free")
+TIMEOUT = float(os.environ.get("MUTANTS_TIMEOUT", "240"))
 
 
 @dataclass(frozen=True)
 class Result:
     mutant: str
     layer: str
-    status: str  # "killed", "survived" or "error"
+    status: str  # "killed", "survived", "timeout" or "error"
     detail: str
     seconds: float
 
@@ -93,7 +100,17 @@ def run_layer(name: str, layer: str, copy: Path) -> Result:
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "-q", "-rf"]
     command += ["--no-header", *LAYERS[layer]]
     began = time.perf_counter()
-    out = subprocess.run(command, env=environment(copy), cwd=ROOT, capture_output=True, text=True)
+    try:
+        out = subprocess.run(
+            command,
+            env=environment(copy),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:  # the child has been killed
+        return Result(name, layer, "timeout", f"not done in {TIMEOUT:.0f} s", TIMEOUT)
     seconds = time.perf_counter() - began
     failed = [line for line in out.stdout.splitlines() if line.startswith("FAILED ")]
     if out.returncode == 0:
