@@ -309,8 +309,10 @@ class Pool(Generic[C, R]):
         """
         try:
             valid = held[-1].reset()  # Model: Reset, a user callback.
-        except BaseException:
-            self._retire(held)
+        except BaseException as error:
+            # A KeyboardInterrupt (or the like) from reset() gets no
+            # replacement: no user code runs while it is on its way.
+            self._retire(held, replace=isinstance(error, Exception))
             raise
         if valid is True:
             # _put_idle(held), inlined: this is the hot path of release().
@@ -338,19 +340,27 @@ class Pool(Generic[C, R]):
                 f"not {type(valid).__name__}; the resource was discarded"
             )
 
-    def _retire(self, held: list[Any]) -> None:
-        """Discard a resource that failed its reset; replace it (Static) or free its unit."""
+    def _retire(self, held: list[Any], replace: bool = True) -> None:
+        """Discard a resource that failed its reset; replace it (Static) or free its unit.
+
+        No replacement is made (the unit goes back as spare, for a later get()
+        to recreate) when `replace` is False or the resource's close() raised
+        something other than an Exception: the user's new() must not run
+        while a KeyboardInterrupt is on its way.
+        """
         try:
             self._discard(held)
-        finally:
-            # held[-1] is the unit the resource had (unless an exception landed
-            # before the discard began; then the caller gives the resource back).
+        except BaseException as error:
+            # held[-1] is the unit the resource had, unless an exception landed
+            # before close() was called; then the caller gives the resource back.
             if type(held[-1]) is int:
-                self._reuse(held)
+                self._reuse(held, replace and isinstance(error, Exception))
+            raise
+        self._reuse(held, replace)
 
-    def _reuse(self, held: list[Any]) -> None:
+    def _reuse(self, held: list[Any], replace: bool) -> None:
         """Pass the unit `held[-1]` to a replacement (Static, open pool) or back to spare."""
-        if self._replaces and not self._closed:  # Model: CheckClosed.
+        if replace and self._replaces and not self._closed:  # Model: CheckClosed.
             # Model: Replace. The discarded resource's unit passes straight to
             # its replacement: it is never spare in between.
             try:

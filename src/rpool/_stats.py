@@ -110,9 +110,6 @@ def derive(
     pre: maximum is not None or reserved - returned - spare >= created_early - discarded
     post: min(__return__.capacity, __return__.in_use, __return__.creating) >= 0
     post: maximum is None or __return__.capacity <= maximum
-    post: (created, discarded) != (created_early, discarded_early) or (
-        __return__.capacity
-        == __return__.idle + __return__.in_use + __return__.creating)
     """
     in_use = created - discarded_early - idle
     capacity = reserved - returned - spare if maximum is None else maximum - spare - dropped
