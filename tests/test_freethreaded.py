@@ -224,9 +224,16 @@ def test_snapshot_under_concurrent_change_retries_and_counts_right() -> None:
     done = threading.Event()
 
     def changer() -> None:
+        # At least `changes` changes; where copies can fail, on until the
+        # reader has retried a few times (or 3 s are up), so that the retry
+        # path is surely taken however the two threads were scheduled.
+        deadline = time.perf_counter() + 3
         try:
             for _ in range(changes):
                 free.append(free.pop())
+            while not gil_enabled() and counter.raised < 20 and time.perf_counter() < deadline:
+                for _ in range(1000):
+                    free.append(free.pop())
         finally:
             done.set()
 
