@@ -214,3 +214,27 @@ def test_a_finalizer_s_point_is_a_step_of_its_own_in_whichever_thread_runs_it() 
         cut = [(1, "finalizer"), (1, "finalize")]
         assert ops == [*start, (0, "after"), *cut, (1, "one"), (1, "two")]
     assert [s.action for s in run.steps if s.op == "finalize"] == ["Orphan"]
+
+
+def test_a_finished_thread_s_finalizers_wait_for_the_end_of_the_run() -> None:
+    # Thread 1 makes the object and finishes; thread 0 then drops it. The
+    # free-threaded build queues the finalizer for thread 1, which waits,
+    # parked, until the run ends: the finalizer runs after it, never in the
+    # middle of another thread's step. The GIL build runs it in thread 0.
+    box: list[Finalized] = []
+
+    def maker() -> None:
+        box.append(Finalized())
+
+    def dropper() -> None:
+        point(None, "drop")
+        box.pop()
+        point(None, "after")
+
+    run = Scheduler(ReplayChooser([1])).run([dropper, maker])
+    assert run.finished == {0, 1} and not run.errors and run.blocked is None
+    ops = [(s.thread, s.op) for s in run.steps]
+    if gil_enabled():
+        assert ops == [(1, "start"), (0, "start"), (0, "drop"), (0, "finalize"), (0, "after")]
+    else:
+        assert ops == [(1, "start"), (0, "start"), (0, "drop"), (0, "after")]
