@@ -55,13 +55,19 @@ MUTANTS = {
             "src/rpool/_pool.py",
             (
                 (
-                    "            valid = resource.reset()  # Model: Reset, a user callback.\n",
-                    "            self._free.append(resource)\n"
-                    "            valid = resource.reset()\n",
+                    "            valid = held[-1].reset()  # Model: Reset, a user callback.\n",
+                    "            self._free.append(held[-1])\n"
+                    "            valid = held[-1].reset()\n",
                 ),
                 (
-                    "            self._free.append(resource)  # Model: PutIdle.\n",
-                    "            pass\n",
+                    "            if self._closed:  # Model: CheckClosed.\n"
+                    "                self._abandon(held)\n"
+                    "            else:\n",
+                    "            if self._closed:  # Model: CheckClosed.\n"
+                    "                self._abandon(held)\n"
+                    "            elif held.pop() or True:  # idle already: no PutIdle\n"
+                    "                pass\n"
+                    "            else:\n",
                 ),
             ),
         ),
@@ -88,8 +94,8 @@ CONTRACT_BUGS = (
         "src/rpool/_stats.py",
         (
             (
-                "    in_use = created - discarded - idle\n",
-                "    in_use = created - discarded - idle - 1\n",
+                "    in_use = created - discarded_early - idle\n",
+                "    in_use = created - discarded_early - idle - 1\n",
             ),
         ),
         "derive",
