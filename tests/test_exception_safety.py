@@ -71,22 +71,15 @@ def nest(pool: Pool[Script, Res]) -> None:
         nest(pool)
 
 
-def run_nested_withs(offset: int) -> tuple[Script, Pool[Script, Res]]:
+def test_recursion_error_in_nested_with_loses_no_capacity() -> None:
     script = Script()
     pool = Pool(Res, AutoScale(0, 5000), script)
     with pytest.raises(RecursionError):
-        at_depth(offset, lambda: nest(pool))
-    return script, pool
+        nest(pool)
+    assert_nothing_lost(script, pool)
 
 
-# Where the RecursionError lands in the pool's calls depends on how deep the
-# chain starts; the offsets cover every frame of a get() and a release().
-OFFSETS = range(12)
-
-
-@pytest.mark.parametrize("offset", OFFSETS)
-def test_recursion_error_in_nested_with_loses_no_capacity(offset: int) -> None:
-    script, pool = run_nested_withs(offset)
+def assert_nothing_lost(script: Script, pool: Pool[Script, Res]) -> None:
     stats = pool.stats()
     assert whole(stats), stats
     assert stats.creating == 0, stats
@@ -96,6 +89,27 @@ def test_recursion_error_in_nested_with_loses_no_capacity(offset: int) -> None:
     stats = pool.stats()
     assert (stats.capacity, stats.idle, stats.in_use, stats.creating) == (0, 0, 0, 0), stats
     assert live(script) == 0
+
+
+def test_recursion_error_at_any_depth_of_a_growth_loses_no_capacity() -> None:
+    # The nested withs above always stop at the same frame of get(); here one
+    # get() runs at every depth from below the limit to past it, so the
+    # RecursionError lands in each frame of a growth and of its handlers.
+    interrupted = 0
+    for margin in range(1, 30):
+        script = Script()
+        pool = Pool(Res, AutoScale(0, 5000), script)
+        frames = sys.getrecursionlimit() - depth() - margin
+        try:
+            guard = at_depth(frames, pool.get)
+        except RecursionError:
+            interrupted += 1
+        else:
+            assert isinstance(guard, PoolGuard)
+            guard.release()
+            del guard
+        assert_nothing_lost(script, pool)
+    assert interrupted, "no get() was interrupted: the depths missed the limit"
 
 
 def test_release_near_the_recursion_limit_does_not_lose_the_resource() -> None:
