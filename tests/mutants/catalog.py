@@ -137,12 +137,15 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "        try:\n" + _RESET + "        except BaseException:\n",
+                # Taken back if reset() raises, whatever the handler after it.
+                "        try:\n" + _RESET,
                 "        self._free.append(held[-1])  # idle already\n"
                 "        try:\n"
-                + _RESET
-                + "        except BaseException:\n"
-                + "            _take_back(self._free, held[-1])\n",
+                "            try:\n"
+                "                valid = held[-1].reset()\n"
+                "            except BaseException:\n"
+                "                _take_back(self._free, held[-1])\n"
+                "                raise\n",
             ),
             (
                 _PUT_IDLE_BRANCH,
