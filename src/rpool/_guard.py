@@ -73,21 +73,7 @@ class PoolGuard(Generic[R]):
                 (KeyboardInterrupt, RecursionError); the resource then goes to
                 the pool's orphans, to be reset by its next ordinary call.
         """
-        held = None
-        try:
-            # Model: Claim. list.pop() is atomic (GIL: one C call; free-threaded:
-            # the list's per-object lock), so exactly one caller gets the resource.
-            try:
-                held = [self._box.pop()]
-            except IndexError:
-                return
-            self._pool._give_back(held)
-        except BaseException:
-            if held:  # Model: Recover.
-                orphans = self._pool._orphans
-                orphans += held
-                held.clear()
-            raise
+        self._pool._give_back(self._box)
 
     def __enter__(self) -> R:
         # The resource property, inlined: `with` is a hot path.
@@ -102,7 +88,7 @@ class PoolGuard(Generic[R]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.release()
+        self._pool._give_back(self._box)  # release(), one call shorter: `with` is a hot path
 
     def __del__(self) -> None:
         # Model: Orphan. Only C-level steps, no call into Python: no user code,
@@ -112,11 +98,11 @@ class PoolGuard(Generic[R]):
         # orphans wrapped in a new one-element list, which marks it as a
         # collected guard's.
         try:
-            box, pool = self._box, self._pool
-        except AttributeError:  # get() was interrupted before it set both
+            box = self._box  # set after _pool, by get() as by __init__
+        except AttributeError:  # get() was interrupted before it set it
             return
         if box:
-            orphans = pool._orphans
+            orphans = self._pool._orphans
             orphans += ([box.pop()],)
 
     def __copy__(self) -> NoReturn:

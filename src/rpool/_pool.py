@@ -153,28 +153,27 @@ class Pool(Generic[C, R]):
         if self._closed:
             raise PoolClosedError("get() on a closed pool")
         free = self._free
+        # Model: TakeFree. Linearization point of get(): the len() read that
+        # sees the deque empty, or the pop below (both atomic, see
+        # _freelist.py).
+        if not free:
+            # _get_slow(), inlined for the common miss (open, bounded, no
+            # orphan to adopt): the same reads in the same order.
+            if self._closed or self._orphans or self._maximum is None:
+                return self._get_slow()
+            next(self._misses)  # Model: Miss.
+            return None
         # `held` is what this call took out of the free list, in a one-element
         # list; whoever pops it owns it (the handler below, or the guard it
         # becomes). Until then the handler gives it back (design.md,
         # "Exception safety").
         held: list[Any] | None = None
         try:
-            # Model: TakeFree. Linearization point of get(): this pop, or, when
-            # the deque is empty, the len() read that saw it empty (both
-            # atomic, see _freelist.py). The emptiness test only spares the
-            # cost of raising.
-            try:  # noqa: SIM105 (contextlib.suppress would be a Python-level call)
-                held = [free.pop()] if free else None
-            except IndexError:
-                pass
-            if held is None:
-                # _get_slow(), inlined for the common miss (open, bounded, no
-                # orphan to adopt): the same reads in the same order.
-                if self._closed or self._orphans or self._maximum is None:
-                    return self._get_slow()
-                next(self._misses)  # Model: Miss.
-                return None
-            if type(held[0]) is int:
+            try:
+                held = [item := free.pop()]
+            except IndexError:  # emptied since the len() read: a miss after all
+                return self._get_slow()
+            if type(item) is int:
                 return self._grow(held)
             guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
             guard._pool = self
@@ -298,36 +297,53 @@ class Pool(Generic[C, R]):
             # there), `held` still has it.
             _ = self._free.appendleft(held[-1]), held.pop()  # type: ignore[func-returns-value]
 
-    def _give_back(self, held: list[Any], adopt: bool = True) -> None:
-        """Reset the resource `held[-1]` and make it idle, or discard it.
+    def _give_back(self, box: list[Any], adopt: bool = True) -> None:
+        """Claim the resource in `box`, reset it and make it idle, or discard it.
 
-        `held` belongs to the caller: `PoolGuard.release` after
-        its claim, or `_adopt_orphan`; the caller's handler gives back what is
-        left in it if this raises. Then, if `adopt`, give back one orphan too:
-        an ordinary call is where the resources of garbage-collected guards get
+        `box` is a guard's (`PoolGuard.release`, the end of a `with` block) or
+        the one-element list an adopted orphan came in; see `PoolGuard.release`
+        for what may be raised. Then, if `adopt`, give back one orphan too: an
+        ordinary call is where the resources of garbage-collected guards get
         their reset.
         """
+        held: list[Any] | None = None
         try:
-            valid = held[-1].reset()  # Model: Reset, a user callback.
-        except BaseException as error:
-            # A KeyboardInterrupt (or the like) from reset() gets no
-            # replacement: no user code runs while it is on its way.
-            self._retire(held, replace=isinstance(error, Exception))
-            raise
-        if valid is True:
-            # _put_idle(held), inlined: this is the hot path of release().
-            if self._closed:  # Model: CheckClosed.
-                self._abandon(held)
-            else:
-                # Model: PutIdle. append() may check the recursion limit
-                # (3.11) after held.pop(), but it cannot fail here: reset()
-                # was just called from this frame, at the same depth.
-                self._free.append(held.pop())
+            try:
+                # Model: Claim. list.pop() is atomic (GIL: one C call;
+                # free-threaded: the list's per-object lock), so of two calls
+                # on one box exactly one gets the resource.
+                held = [box.pop()]
+                valid = held[0].reset()  # Model: Reset, a user callback.
+            except BaseException as error:
+                if held is None:  # nothing claimed
+                    if type(error) is IndexError:  # released already
+                        return
+                    raise
+                # reset() raised (or an exception landed before it ran): the
+                # resource is discarded. A KeyboardInterrupt (or the like)
+                # gets no replacement: no user code runs while it is on its way.
+                self._retire(held, replace=isinstance(error, Exception))
+                raise
+            if valid is True:
+                # _put_idle(held), inlined: this is the hot path of release().
                 if self._closed:  # Model: CheckClosed.
-                    _raise_all(self._drain())
-        else:
-            self._reject(held, valid)
-        if adopt and self._orphans:
+                    self._abandon(held)
+                else:
+                    # Model: PutIdle. append() may check the recursion limit
+                    # (3.11) after held.pop(), but it cannot fail here: reset()
+                    # was just called from this frame, at the same depth.
+                    self._free.append(held.pop())
+                    if self._closed:  # Model: CheckClosed.
+                        _raise_all(self._drain())
+            else:
+                self._reject(held, valid)
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = self._orphans
+                orphans += held
+                held.clear()
+            raise
+        if self._orphans and adopt:
             self._adopt_orphan()
 
     def _reject(self, held: list[Any], valid: object) -> None:
