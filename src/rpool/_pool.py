@@ -112,7 +112,7 @@ class Pool(Generic[C, R]):
             for resource_made in made:
                 try:
                     getattr(resource_made, "close", _no_close)()
-                except Exception as close_error:
+                except BaseException as close_error:  # the others are closed all the same
                     error.add_note(f"also, discarding a created resource raised {close_error!r}")
             raise
         self._free.extend(made)
@@ -253,8 +253,10 @@ class Pool(Generic[C, R]):
         """Call the user's new() and count the resource it made (Model: Create).
 
         May raise, or take arbitrarily long. The resource and its count leave
-        in one statement: the tuple is indexed, not unpacked, so no line and no
-        call falls between `new()` returning and this frame returning it.
+        in one statement (the tuple is indexed, not unpacked), so no line falls
+        between `new()` returning and this frame returning it; an asynchronous
+        exception delivered when `next()` returns is the one window left
+        (design.md, "What remains impossible").
         """
         try:
             return (self._factory.new(self._context), next(self._created))[0]
@@ -343,7 +345,7 @@ class Pool(Generic[C, R]):
                 orphans += held
                 held.clear()
             raise
-        if self._orphans and adopt:
+        if adopt and self._orphans:
             self._adopt_orphan()
 
     def _reject(self, held: list[Any], valid: object) -> None:

@@ -106,7 +106,9 @@ def derive(
     pre: min(returned, reserved, misses) >= 0
     pre: created >= created_early and discarded >= discarded_early
     pre: created >= discarded_early + idle
+    pre: maximum is None or maximum >= spare + dropped
     pre: maximum is None or maximum >= spare + dropped + created_early - discarded
+    pre: maximum is not None or reserved >= returned + spare
     pre: maximum is not None or reserved - returned - spare >= created_early - discarded
     post: min(__return__.capacity, __return__.in_use, __return__.creating) >= 0
     post: maximum is None or __return__.capacity <= maximum

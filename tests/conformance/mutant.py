@@ -55,19 +55,19 @@ MUTANTS = {
             "src/rpool/_pool.py",
             (
                 (
-                    "            valid = held[-1].reset()  # Model: Reset, a user callback.\n",
-                    "            self._free.append(held[-1])\n"
-                    "            valid = held[-1].reset()\n",
+                    "                valid = held[0].reset()  # Model: Reset, a user callback.\n",
+                    "                self._free.append(held[0])\n"
+                    "                valid = held[0].reset()\n",
                 ),
                 (
-                    "            if self._closed:  # Model: CheckClosed.\n"
-                    "                self._abandon(held)\n"
-                    "            else:\n",
-                    "            if self._closed:  # Model: CheckClosed.\n"
-                    "                self._abandon(held)\n"
-                    "            elif held.pop() or True:  # idle already: no PutIdle\n"
-                    "                pass\n"
-                    "            else:\n",
+                    "                if self._closed:  # Model: CheckClosed.\n"
+                    "                    self._abandon(held)\n"
+                    "                else:\n",
+                    "                if self._closed:  # Model: CheckClosed.\n"
+                    "                    self._abandon(held)\n"
+                    "                elif held.pop() or True:  # idle already: no PutIdle\n"
+                    "                    pass\n"
+                    "                else:\n",
                 ),
             ),
         ),

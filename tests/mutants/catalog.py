@@ -25,13 +25,14 @@ class Mutant:
 
 
 _TAKE = """\
-            try:  # noqa: SIM105 (contextlib.suppress would be a Python-level call)
-                held = [free.pop()] if free else None
-            except IndexError:
-                pass
-            if held is None:"""
+            try:
+                held = [item := free.pop()]
+            except IndexError:  # emptied since the len() read: a miss after all"""
 
-_RESET = "            valid = held[-1].reset()  # Model: Reset, a user callback.\n"
+_CLAIM_RESET = """\
+                held = [box.pop()]
+                valid = held[0].reset()  # Model: Reset, a user callback.
+"""
 
 _MISS = """\
                 if self._maximum is not None:
@@ -42,16 +43,16 @@ _MISS = """\
 # The else branch of release()'s PutIdle in _give_back, whatever that step's
 # own text: the mutants below keep it, and steer around it or after it.
 _PUT_IDLE_BRANCH = """\
-            if self._closed:  # Model: CheckClosed.
-                self._abandon(held)
-            else:
+                if self._closed:  # Model: CheckClosed.
+                    self._abandon(held)
+                else:
 """
 
 _LATE_CHECK = """\
-                if self._closed:  # Model: CheckClosed.
-                    _raise_all(self._drain())
-        else:
-            self._reject(held, valid)
+                    if self._closed:  # Model: CheckClosed.
+                        _raise_all(self._drain())
+            else:
+                self._reject(held, valid)
 """
 
 MUTANTS = (
@@ -63,10 +64,9 @@ MUTANTS = (
             (
                 _TAKE,
                 _TAKE.replace(
-                    "held = [free.pop()] if free else None",
-                    "held = [free[-1]] if free else None  # look...\n"
-                    "                if held is not None:\n"
-                    "                    free.pop()  # ...then take, in a second step",
+                    "held = [item := free.pop()]",
+                    "held = [item := free[-1]]  # look...\n"
+                    "                free.pop()  # ...then take, in a second step",
                 ),
             ),
         ),
@@ -77,10 +77,10 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "                if self._closed or self._orphans or self._maximum is None:",
-                "                if self._closed or self._orphans or self._maximum is None or (\n"
-                "                    self._capacity() < self._maximum\n"
-                "                ):",
+                "            if self._closed or self._orphans or self._maximum is None:",
+                "            if self._closed or self._orphans or self._maximum is None or (\n"
+                "                self._capacity() < self._maximum\n"
+                "            ):",
             ),
             (
                 _MISS,
@@ -138,29 +138,29 @@ MUTANTS = (
         (
             (
                 # Taken back if reset() raises, whatever the handler after it.
-                "        try:\n" + _RESET,
-                "        self._free.append(held[-1])  # idle already\n"
-                "        try:\n"
-                "            try:\n"
-                "                valid = held[-1].reset()\n"
-                "            except BaseException:\n"
-                "                _take_back(self._free, held[-1])\n"
-                "                raise\n",
+                _CLAIM_RESET,
+                "                held = [box.pop()]\n"
+                "                self._free.append(held[0])  # idle already\n"
+                "                try:\n"
+                "                    valid = held[0].reset()\n"
+                "                except BaseException:\n"
+                "                    _take_back(self._free, held[0])\n"
+                "                    raise\n",
             ),
             (
                 _PUT_IDLE_BRANCH,
-                "            if self._closed:  # Model: CheckClosed.\n"
-                "                _take_back(self._free, held[-1])\n"
-                "                self._abandon(held)\n"
-                "            elif held.pop() or True:  # idle already: no PutIdle\n"
-                "                pass\n"
-                "            else:\n",
+                "                if self._closed:  # Model: CheckClosed.\n"
+                "                    _take_back(self._free, held[0])\n"
+                "                    self._abandon(held)\n"
+                "                elif held.pop() or True:  # idle already: no PutIdle\n"
+                "                    pass\n"
+                "                else:\n",
             ),
             (
                 _LATE_CHECK,
                 _LATE_CHECK.replace(
-                    "        else:\n",
-                    "        else:\n            _take_back(self._free, held[-1])\n",
+                    "            else:\n",
+                    "            else:\n                _take_back(self._free, held[0])\n",
                 ),
             ),
             (
@@ -182,8 +182,10 @@ MUTANTS = (
                 "import threading\nimport warnings\n\n_LOCK = threading.Lock()\n",
             ),
             (
-                _RESET,
-                "            with _LOCK:\n                valid = held[-1].reset()\n",
+                _CLAIM_RESET,
+                "                held = [box.pop()]\n"
+                "                with _LOCK:\n"
+                "                    valid = held[0].reset()\n",
             ),
         ),
     ),
@@ -194,7 +196,7 @@ MUTANTS = (
         (
             (
                 _LATE_CHECK,
-                "        else:\n            self._reject(held, valid)\n",
+                "            else:\n                self._reject(held, valid)\n",
             ),
         ),
     ),
@@ -212,6 +214,45 @@ MUTANTS = (
                 "                guard = self.get()\n"
                 "                if guard is not None:\n"
                 "                    return guard\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "recover-exception-only",
+        "exception safety (get()'s handler catches Exception: a KeyboardInterrupt "
+        "after the pop loses the resource)",
+        "_pool.py",
+        (
+            (
+                "            return guard\n        except BaseException:\n",
+                "            return guard\n        except Exception:\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "recover-through-a-call",
+        "exception safety (release()'s handler gives back through a Python method, which a "
+        "RecursionError at the limit stops)",
+        "_pool.py",
+        (
+            (
+                "                self._reject(held, valid)\n"
+                "        except BaseException:\n"
+                "            if held:  # Model: Recover.\n"
+                "                orphans = self._orphans\n"
+                "                orphans += held\n"
+                "                held.clear()\n",
+                "                self._reject(held, valid)\n"
+                "        except BaseException:\n"
+                "            if held:  # Model: Recover.\n"
+                "                self._hand_back(held)\n",
+            ),
+            (
+                "    def _reject(self",
+                "    def _hand_back(self, held: list[Any]) -> None:\n"
+                "        self._orphans.extend(held)\n"
+                "        held.clear()\n\n"
+                "    def _reject(self",
             ),
         ),
     ),

@@ -45,9 +45,10 @@ LAYERS: dict[str, list[str]] = {
     "scheduled": ["tests/test_parallel.py", "-k", "not threaded"],
     "lock-free": ["tests/test_lockfree.py"],
     "wait-free": ["tests/test_waitfree.py"],
+    "interrupts": ["tests/test_interrupts.py", "tests/test_exception_safety.py"],
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }
-DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free")
+DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free", "interrupts")
 TIMEOUT = float(os.environ.get("MUTANTS_TIMEOUT", "240"))
 
 
