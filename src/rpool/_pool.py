@@ -156,35 +156,36 @@ class Pool(Generic[C, R]):
         # Model: TakeFree. Linearization point of get(): the len() read that
         # sees the deque empty, or the pop below (both atomic, see
         # _freelist.py).
-        if not free:
-            # _get_slow(), inlined for the common miss (open, bounded, no
-            # orphan to adopt): the same reads in the same order.
-            if self._closed or self._orphans or self._maximum is None:
-                return self._get_slow()
-            next(self._misses)  # Model: Miss.
-            return None
-        # `held` is what this call took out of the free list, in a one-element
-        # list; whoever pops it owns it (the handler below, or the guard it
-        # becomes). Until then the handler gives it back (design.md,
-        # "Exception safety").
-        held: list[Any] | None = None
-        try:
+        if free:
+            # `held` is what this call took out of the free list, in a
+            # one-element list; whoever pops it owns it (the handler below, or
+            # the guard it becomes). Until then the handler gives it back
+            # (design.md, "Exception safety").
+            held: list[Any] | None = None
             try:
-                held = [item := free.pop()]
-            except IndexError:  # emptied since the len() read: a miss after all
-                return self._get_slow()
-            if type(item) is int:
-                return self._grow(held)
-            guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
-            guard._pool = self
-            guard._box = held
-            return guard
-        except BaseException:
-            if held:  # Model: Recover.
-                orphans = self._orphans
-                orphans += held
-                held.clear()
-            raise
+                try:
+                    held = [item := free.pop()]
+                except IndexError:  # emptied since the len() read: a miss after all
+                    pass
+                else:
+                    if type(item) is int:
+                        return self._grow(held)
+                    guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
+                    guard._pool = self
+                    guard._box = held
+                    return guard
+            except BaseException:
+                if held:  # Model: Recover.
+                    orphans = self._orphans
+                    orphans += held
+                    held.clear()
+                raise
+        # _get_slow(), inlined for the common miss (open, bounded, no orphan to
+        # adopt): the same reads in the same order.
+        if self._closed or self._orphans or self._maximum is None:
+            return self._get_slow()
+        next(self._misses)  # Model: Miss.
+        return None
 
     def _get_slow(self) -> PoolGuard[R] | None:
         """get() after an empty pop: raise if closed, adopt an orphan, grow or miss."""

@@ -25,9 +25,9 @@ class Mutant:
 
 
 _TAKE = """\
-            try:
-                held = [item := free.pop()]
-            except IndexError:  # emptied since the len() read: a miss after all"""
+                try:
+                    held = [item := free.pop()]
+                except IndexError:  # emptied since the len() read: a miss after all"""
 
 _CLAIM_RESET = """\
                 held = [box.pop()]
@@ -66,7 +66,7 @@ MUTANTS = (
                 _TAKE.replace(
                     "held = [item := free.pop()]",
                     "held = [item := free[-1]]  # look...\n"
-                    "                free.pop()  # ...then take, in a second step",
+                    "                    free.pop()  # ...then take, in a second step",
                 ),
             ),
         ),
@@ -77,10 +77,10 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            if self._closed or self._orphans or self._maximum is None:",
-                "            if self._closed or self._orphans or self._maximum is None or (\n"
-                "                self._capacity() < self._maximum\n"
-                "            ):",
+                "        if self._closed or self._orphans or self._maximum is None:",
+                "        if self._closed or self._orphans or self._maximum is None or (\n"
+                "            self._capacity() < self._maximum\n"
+                "        ):",
             ),
             (
                 _MISS,
@@ -224,8 +224,8 @@ MUTANTS = (
         "_pool.py",
         (
             (
-                "            return guard\n        except BaseException:\n",
-                "            return guard\n        except Exception:\n",
+                "                    return guard\n            except BaseException:\n",
+                "                    return guard\n            except Exception:\n",
             ),
         ),
     ),
