@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["GuardReleasedError", "PoolClosedError", "PoolError"]
+__all__ = ["GuardReleasedError", "PoolClosedError", "PoolError", "raise_all"]
 
 
 class PoolError(Exception):
@@ -21,3 +21,16 @@ class GuardReleasedError(PoolError):
     """The guard's resource was already given back to its pool."""
 
     __module__ = "rpool"
+
+
+def raise_all(errors: list[BaseException]) -> None:
+    """Raise what discarding resources raised: an ExceptionGroup, or the first BaseException."""
+    if not errors:
+        return
+    for error in errors:
+        if not isinstance(error, Exception):
+            for other in errors:
+                if other is not error:
+                    error.add_note(f"also, discarding a resource raised {other!r}")
+            raise error
+    raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)  # type: ignore[type-var]

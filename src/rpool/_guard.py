@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, final
 
-from ._errors import GuardReleasedError
+from ._errors import GuardReleasedError, raise_all
 
 if TYPE_CHECKING:
     from ._pool import Pool
 
-__all__ = ["PoolGuard"]
+__all__ = ["OrphanGuard", "PoolGuard"]
 
 R = TypeVar("R")
 
@@ -33,6 +33,11 @@ class PoolGuard(Generic[R]):
     # that release() can claim it with list.pop(), one atomic call. Two threads
     # releasing the same guard at once thus give the resource back once.
     __slots__ = ("_box", "_pool")
+
+    # Whether release() adopts an orphan after its own work: an adopted
+    # orphan's own release() (OrphanGuard) must not, or one adoption would
+    # chain into the next and no call would stay bounded.
+    _adopts: ClassVar[bool] = True
 
     def __init__(self, pool: Pool[Any, Any], box: list[R]) -> None:
         self._pool = pool
@@ -61,7 +66,9 @@ class PoolGuard(Generic[R]):
         Runs the resource's `reset()`. If it returns True the resource becomes
         idle; if it returns False or raises, the resource is discarded (its
         `close()` called if it has one) and, under Static, replaced at once.
-        The guard is released however the call ends.
+        Then one orphan (the resource of a garbage-collected guard, say) is
+        given back too: ordinary calls are where orphans get their reset. The
+        guard is released however the call ends.
 
         Raises:
             Exception: whatever `reset()`, the resource's `close()` or the
@@ -70,10 +77,55 @@ class PoolGuard(Generic[R]):
             TypeError: `reset()` returned something other than a bool (the
                 resource is discarded).
             BaseException: an exception that interrupted the call
-                (KeyboardInterrupt, RecursionError); the resource then goes to
-                the pool's orphans, to be reset by its next ordinary call.
+                (KeyboardInterrupt, RecursionError); what it had claimed goes
+                to the pool's orphans, to be given back by its next ordinary
+                call. A `reset()` or `close()` that raises one gets no
+                replacement.
         """
-        self._pool._give_back(self._box)
+        # The steps are the pool's (docs/design.md, "release()"); they are
+        # here, not in a Pool method, because a call more costs about 10% of
+        # a round trip. `held` and its handler follow design.md's
+        # "Exception safety".
+        pool = self._pool
+        held: list[Any] | None = None
+        try:
+            try:
+                # Model: Claim. list.pop() is atomic (GIL: one C call;
+                # free-threaded: the list's per-object lock), so of two calls
+                # on one guard exactly one gets the resource.
+                held = [self._box.pop()]
+                valid = held[0].reset()  # Model: Reset, a user callback.
+            except BaseException as error:
+                if held is None:  # nothing claimed
+                    if type(error) is IndexError:  # released already
+                        return
+                    raise
+                # reset() raised (or an exception landed before it ran): the
+                # resource is discarded. A KeyboardInterrupt (or the like)
+                # gets no replacement: no user code runs while it is on its way.
+                pool._retire(held, replace=isinstance(error, Exception))
+                raise
+            if valid is True:
+                # Pool._put_idle(held), inlined: the hot path of release().
+                if pool._closed:  # Model: CheckClosed.
+                    pool._abandon(held)
+                else:
+                    # Model: PutIdle. append() may check the recursion limit
+                    # (3.11) after held.pop(), but it cannot fail here: reset()
+                    # was just called from this frame, at the same depth.
+                    pool._free.append(held.pop())
+                    if pool._closed:  # Model: CheckClosed.
+                        raise_all(pool._drain())
+            else:
+                pool._reject(held, valid)
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = pool._orphans
+                orphans += held
+                held.clear()
+            raise
+        if self._adopts and pool._orphans:
+            pool._adopt_orphan()
 
     def __enter__(self) -> R:
         # The resource property, inlined: `with` is a hot path.
@@ -88,7 +140,7 @@ class PoolGuard(Generic[R]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._pool._give_back(self._box)  # release(), one call shorter: `with` is a hot path
+        self.release()
 
     def __del__(self) -> None:
         # Model: Orphan. Only C-level steps, no call into Python: no user code,
@@ -120,3 +172,10 @@ class PoolGuard(Generic[R]):
         except IndexError:
             state = "released"
         return f"<PoolGuard {state}>"
+
+
+class OrphanGuard(PoolGuard[R]):  # type: ignore[misc]  # final for users, not for the pool
+    """A guard the pool makes to give back an adopted orphan: its release adopts no other."""
+
+    __slots__ = ()
+    _adopts = False

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, final, overload
 
-from ._errors import PoolClosedError
+from ._errors import PoolClosedError, raise_all
 from ._freelist import Grant, snapshot
-from ._guard import PoolGuard
+from ._guard import OrphanGuard, PoolGuard
 from ._poolable import Factory, Poolable
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import PoolStats, Tally, advance, derive
@@ -280,7 +280,7 @@ class Pool(Generic[C, R]):
         # Model: CheckClosed. If close() drained before this append, nobody
         # else will: drain here so a closed pool keeps nothing idle.
         if self._closed:
-            _raise_all(self._drain())
+            raise_all(self._drain())
 
     def _return_capacity(self, held: list[Any]) -> None:
         """Give back the units `held[-1]` as spare capacity.
@@ -299,55 +299,6 @@ class Pool(Generic[C, R]):
             # appendleft() cannot be called (3.11 checks the recursion limit
             # there), `held` still has it.
             _ = self._free.appendleft(held[-1]), held.pop()  # type: ignore[func-returns-value]
-
-    def _give_back(self, box: list[Any], adopt: bool = True) -> None:
-        """Claim the resource in `box`, reset it and make it idle, or discard it.
-
-        `box` is a guard's (`PoolGuard.release`, the end of a `with` block) or
-        the one-element list an adopted orphan came in; see `PoolGuard.release`
-        for what may be raised. Then, if `adopt`, give back one orphan too: an
-        ordinary call is where the resources of garbage-collected guards get
-        their reset.
-        """
-        held: list[Any] | None = None
-        try:
-            try:
-                # Model: Claim. list.pop() is atomic (GIL: one C call;
-                # free-threaded: the list's per-object lock), so of two calls
-                # on one box exactly one gets the resource.
-                held = [box.pop()]
-                valid = held[0].reset()  # Model: Reset, a user callback.
-            except BaseException as error:
-                if held is None:  # nothing claimed
-                    if type(error) is IndexError:  # released already
-                        return
-                    raise
-                # reset() raised (or an exception landed before it ran): the
-                # resource is discarded. A KeyboardInterrupt (or the like)
-                # gets no replacement: no user code runs while it is on its way.
-                self._retire(held, replace=isinstance(error, Exception))
-                raise
-            if valid is True:
-                # _put_idle(held), inlined: this is the hot path of release().
-                if self._closed:  # Model: CheckClosed.
-                    self._abandon(held)
-                else:
-                    # Model: PutIdle. append() may check the recursion limit
-                    # (3.11) after held.pop(), but it cannot fail here: reset()
-                    # was just called from this frame, at the same depth.
-                    self._free.append(held.pop())
-                    if self._closed:  # Model: CheckClosed.
-                        _raise_all(self._drain())
-            else:
-                self._reject(held, valid)
-        except BaseException:
-            if held:  # Model: Recover.
-                orphans = self._orphans
-                orphans += held
-                held.clear()
-            raise
-        if adopt and self._orphans:
-            self._adopt_orphan()
 
     def _reject(self, held: list[Any], valid: object) -> None:
         """Retire a resource whose reset() did not return True."""
@@ -450,7 +401,7 @@ class Pool(Generic[C, R]):
             elif type(held[0]) is int:
                 self._return_capacity(held)
             else:
-                self._give_back(held, adopt=False)
+                OrphanGuard(self, held).release()
         except BaseException as error:
             if held:  # Model: Recover.
                 orphans = self._orphans
@@ -528,7 +479,7 @@ class Pool(Generic[C, R]):
                     orphans += held
                     held.clear()
                     break
-        _raise_all(errors)
+        raise_all(errors)
 
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
@@ -576,19 +527,6 @@ class Pool(Generic[C, R]):
         name = getattr(self._factory, "__name__", type(self._factory).__name__)
         state = " closed" if self._closed else ""
         return f"<Pool of {name}{state}: {self._mode!r}>"
-
-
-def _raise_all(errors: list[BaseException]) -> None:
-    """Raise what discarding resources raised: an ExceptionGroup, or the first BaseException."""
-    if not errors:
-        return
-    for error in errors:
-        if not isinstance(error, Exception):
-            for other in errors:
-                if other is not error:
-                    error.add_note(f"also, discarding a resource raised {other!r}")
-            raise error
-    raise ExceptionGroup(f"discarding {len(errors)} resource(s) raised", errors)  # type: ignore[type-var]
 
 
 def _collected(resource: object) -> str:

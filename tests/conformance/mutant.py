@@ -52,19 +52,19 @@ MUTANTS = {
             "PutBeforeReset",
             "a released resource becomes idle before its reset() runs, so another "
             "get() can take it mid-reset (the model's Mutant of that name)",
-            "src/rpool/_pool.py",
+            "src/rpool/_guard.py",
             (
                 (
                     "                valid = held[0].reset()  # Model: Reset, a user callback.\n",
-                    "                self._free.append(held[0])\n"
+                    "                pool._free.append(held[0])\n"
                     "                valid = held[0].reset()\n",
                 ),
                 (
-                    "                if self._closed:  # Model: CheckClosed.\n"
-                    "                    self._abandon(held)\n"
+                    "                if pool._closed:  # Model: CheckClosed.\n"
+                    "                    pool._abandon(held)\n"
                     "                else:\n",
-                    "                if self._closed:  # Model: CheckClosed.\n"
-                    "                    self._abandon(held)\n"
+                    "                if pool._closed:  # Model: CheckClosed.\n"
+                    "                    pool._abandon(held)\n"
                     "                elif held.pop() or True:  # idle already: no PutIdle\n"
                     "                    pass\n"
                     "                else:\n",

@@ -30,7 +30,7 @@ _TAKE = """\
                 except IndexError:  # emptied since the len() read: a miss after all"""
 
 _CLAIM_RESET = """\
-                held = [box.pop()]
+                held = [self._box.pop()]
                 valid = held[0].reset()  # Model: Reset, a user callback.
 """
 
@@ -40,19 +40,19 @@ _MISS = """\
                     return None
 """
 
-# The else branch of release()'s PutIdle in _give_back, whatever that step's
-# own text: the mutants below keep it, and steer around it or after it.
+# The else branch of PoolGuard.release()'s PutIdle (_guard.py), whatever that
+# step's own text: the mutants below keep it, and steer around it or after it.
 _PUT_IDLE_BRANCH = """\
-                if self._closed:  # Model: CheckClosed.
-                    self._abandon(held)
+                if pool._closed:  # Model: CheckClosed.
+                    pool._abandon(held)
                 else:
 """
 
 _LATE_CHECK = """\
-                    if self._closed:  # Model: CheckClosed.
-                        _raise_all(self._drain())
+                    if pool._closed:  # Model: CheckClosed.
+                        raise_all(pool._drain())
             else:
-                self._reject(held, valid)
+                pool._reject(held, valid)
 """
 
 MUTANTS = (
@@ -134,24 +134,24 @@ MUTANTS = (
     Mutant(
         "idle-before-reset",
         "no hand-out during reset (a released resource is idle before its reset ends)",
-        "_pool.py",
+        "_guard.py",
         (
             (
                 # Taken back if reset() raises, whatever the handler after it.
                 _CLAIM_RESET,
-                "                held = [box.pop()]\n"
-                "                self._free.append(held[0])  # idle already\n"
+                "                held = [self._box.pop()]\n"
+                "                pool._free.append(held[0])  # idle already\n"
                 "                try:\n"
                 "                    valid = held[0].reset()\n"
                 "                except BaseException:\n"
-                "                    _take_back(self._free, held[0])\n"
+                "                    _take_back(pool._free, held[0])\n"
                 "                    raise\n",
             ),
             (
                 _PUT_IDLE_BRANCH,
-                "                if self._closed:  # Model: CheckClosed.\n"
-                "                    _take_back(self._free, held[0])\n"
-                "                    self._abandon(held)\n"
+                "                if pool._closed:  # Model: CheckClosed.\n"
+                "                    _take_back(pool._free, held[0])\n"
+                "                    pool._abandon(held)\n"
                 "                elif held.pop() or True:  # idle already: no PutIdle\n"
                 "                    pass\n"
                 "                else:\n",
@@ -160,30 +160,30 @@ MUTANTS = (
                 _LATE_CHECK,
                 _LATE_CHECK.replace(
                     "            else:\n",
-                    "            else:\n                _take_back(self._free, held[0])\n",
+                    "            else:\n                _take_back(pool._free, held[0])\n",
                 ),
             ),
             (
-                "def _raise_all(",
+                "class OrphanGuard(",
                 "def _take_back(free: Any, resource: Any) -> None:\n"
                 "    if resource in free:\n"
                 "        free.remove(resource)\n\n\n"
-                "def _raise_all(",
+                "class OrphanGuard(",
             ),
         ),
     ),
     Mutant(
         "lock-around-reset",
         "lock-freedom (a release holds a lock while the user's reset runs)",
-        "_pool.py",
+        "_guard.py",
         (
             (
-                "import warnings\n",
-                "import threading\nimport warnings\n\n_LOCK = threading.Lock()\n",
+                "from types import TracebackType\n",
+                "import threading\nfrom types import TracebackType\n\n_LOCK = threading.Lock()\n",
             ),
             (
                 _CLAIM_RESET,
-                "                held = [box.pop()]\n"
+                "                held = [self._box.pop()]\n"
                 "                with _LOCK:\n"
                 "                    valid = held[0].reset()\n",
             ),
@@ -192,11 +192,11 @@ MUTANTS = (
     Mutant(
         "no-drain-after-late-release",
         "nothing idle in a closed pool (a release racing close() keeps its resource)",
-        "_pool.py",
+        "_guard.py",
         (
             (
                 _LATE_CHECK,
-                "            else:\n                self._reject(held, valid)\n",
+                "            else:\n                pool._reject(held, valid)\n",
             ),
         ),
     ),
@@ -233,26 +233,26 @@ MUTANTS = (
         "recover-through-a-call",
         "exception safety (release()'s handler gives back through a Python method, which a "
         "RecursionError at the limit stops)",
-        "_pool.py",
+        "_guard.py",
         (
             (
-                "                self._reject(held, valid)\n"
+                "                pool._reject(held, valid)\n"
                 "        except BaseException:\n"
                 "            if held:  # Model: Recover.\n"
-                "                orphans = self._orphans\n"
+                "                orphans = pool._orphans\n"
                 "                orphans += held\n"
                 "                held.clear()\n",
-                "                self._reject(held, valid)\n"
+                "                pool._reject(held, valid)\n"
                 "        except BaseException:\n"
                 "            if held:  # Model: Recover.\n"
-                "                self._hand_back(held)\n",
+                "                _hand_back(pool, held)\n",
             ),
             (
-                "    def _reject(self",
-                "    def _hand_back(self, held: list[Any]) -> None:\n"
-                "        self._orphans.extend(held)\n"
-                "        held.clear()\n\n"
-                "    def _reject(self",
+                "class OrphanGuard(",
+                "def _hand_back(pool: Any, held: list[Any]) -> None:\n"
+                "    pool._orphans.extend(held)\n"
+                "    held.clear()\n\n\n"
+                "class OrphanGuard(",
             ),
         ),
     ),
