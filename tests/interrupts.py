@@ -137,22 +137,30 @@ class Scenario:
     def run(self, tracer: Tracer | None = None) -> Run:
         """Set up, then run the operation (under `tracer`, if given)."""
         run = self.start()
-        gc.disable()  # collections at chosen moments only: the runs must repeat
-        try:
+
+        def operation() -> object:
             if tracer is None:
-                result = self.operation(run)
-            else:
-                with tracer.tracing():
-                    result = self.operation(run)
-            run.outcome = "returned"
-        except BaseException as error:  # the outcome is recorded, then checked
-            result = None
-            run.outcome = type(error).__name__
-        finally:
-            gc.enable()
-        if isinstance(result, PoolGuard):
-            run.guards.append(result)
-        return run
+                return self.operation(run)
+            with tracer.tracing():
+                return self.operation(run)
+
+        return _record(run, operation)
+
+
+def _record(run: Run, operation: Callable[[], object]) -> Run:
+    """Call `operation`; note in `run` how it ended, and keep the guard it returned."""
+    gc.disable()  # collections at chosen moments only: the runs must repeat
+    try:
+        result = operation()
+        run.outcome = "returned"
+    except BaseException as error:  # the outcome is recorded, then checked
+        result = None
+        run.outcome = type(error).__name__
+    finally:
+        gc.enable()
+    if isinstance(result, PoolGuard):
+        run.guards.append(result)
+    return run
 
 
 def maximum_of(mode: ScaleMode) -> int | None:
@@ -278,20 +286,8 @@ def at_depth(scenario: Scenario, free_frames: int) -> Run:
             return descend(depth - 1)
         return scenario.operation(run)
 
-    here = _depth()
-    limit = sys.getrecursionlimit()
-    gc.disable()
-    try:
-        result = descend(limit - here - free_frames)
-        run.outcome = "returned"
-    except BaseException as error:  # recorded, then checked
-        result = None
-        run.outcome = type(error).__name__
-    finally:
-        gc.enable()
-    if isinstance(result, PoolGuard):
-        run.guards.append(result)
-    return run
+    depth = sys.getrecursionlimit() - _depth() - free_frames
+    return _record(run, lambda: descend(depth))
 
 
 def _depth() -> int:

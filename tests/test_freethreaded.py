@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import Any
 
@@ -46,18 +46,11 @@ from tests.conftest import gil_enabled, record_checked
 
 from .resources import Res, Script
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-@pytest.fixture(autouse=True)
-def tiny_switch_interval() -> Iterator[None]:
-    """On the GIL build, switch threads as often as the interpreter can."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    # On the GIL build, switch threads as often as the interpreter can.
+    pytest.mark.usefixtures("tiny_switch_interval"),
+]
 
 
 class SpinBarrier:

@@ -18,9 +18,6 @@ pool's statistics against the resources' ground truth once all threads end.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
@@ -130,17 +127,6 @@ def test_every_schedule_with_one_preemption_is_linearizable(program: Program) ->
 
     runs = list(bounded_schedules(execute, preemptions=1, limit=3000))
     assert len(runs) < 3000, "the bound was meant to be explored completely"
-
-
-@pytest.fixture
-def tiny_switch_interval() -> Iterator[None]:
-    """Make the interpreter switch threads as often as it can."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 @pytest.mark.usefixtures("tiny_switch_interval")
