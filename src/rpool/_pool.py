@@ -7,7 +7,6 @@ the model action each step is ("Model: TakeFree").
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -17,6 +16,7 @@ from ._errors import PoolClosedError, raise_all
 from ._freelist import Grant, snapshot
 from ._guard import OrphanGuard, PoolGuard
 from ._poolable import Factory, Poolable
+from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import PoolStats, Tally, advance, derive
 
@@ -395,7 +395,7 @@ class Pool(Generic[C, R]):
             if type(held[0]) is list:
                 # A collected guard's resource, in the list its finalizer made.
                 held = held[0]
-                _warn(_collected(held[0]), ResourceWarning)
+                report(collected(held[0]), ResourceWarning)
             if self._closed:
                 self._abandon(held)
             elif type(held[0]) is int:
@@ -409,7 +409,7 @@ class Pool(Generic[C, R]):
                 held.clear()
             if not isinstance(error, Exception):
                 raise
-            _warn(f"giving back an orphaned resource raised {error!r}", RuntimeWarning)
+            report(f"giving back an orphaned resource raised {error!r}", RuntimeWarning)
         return True
 
     def _drain(self) -> list[BaseException]:
@@ -468,7 +468,7 @@ class Pool(Generic[C, R]):
                     break
                 if type(held[0]) is list:
                     held = held[0]
-                    _warn(_collected(held[0]), ResourceWarning)
+                    report(collected(held[0]), ResourceWarning)
                 self._abandon(held)
             except BaseException as error:
                 errors.append(error)
@@ -527,26 +527,6 @@ class Pool(Generic[C, R]):
         name = getattr(self._factory, "__name__", type(self._factory).__name__)
         state = " closed" if self._closed else ""
         return f"<Pool of {name}{state}: {self._mode!r}>"
-
-
-def _collected(resource: object) -> str:
-    return (
-        f"a PoolGuard of {type(resource).__name__} was garbage-collected without "
-        "release(); its resource went back to the pool"
-    )
-
-
-def _warn(message: str, category: type[Warning]) -> None:
-    """Warn from an ordinary call about something that call did not cause.
-
-    A warnings filter that turns the warning into an error (`-W error`) must
-    not change that call's result: the warning is then shown as warnings
-    shows any other, and the call goes on.
-    """
-    try:
-        warnings.warn(message, category, stacklevel=4)
-    except Exception:
-        warnings.showwarning(message, category, __file__, 0)
 
 
 def _headroom() -> None:
