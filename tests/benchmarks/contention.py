@@ -11,7 +11,10 @@ measured with 1 and 2 threads, interleaved, as `scenarios._threads` does:
   nothing of the pool is shared, everything else (the code, the types) is;
 - "deque, shared" and "deque, one per thread": the floor's `append(pop())`
   on one deque, or on one per thread;
-- "Lock + list, shared": the hand-rolled peer.
+- "Lock + list, shared": the hand-rolled peer;
+- "a guard-shaped object per call" and "a one-element list per call": no
+  pool at all, only what rpool allocates per round trip (the guard, its box),
+  to tell the cost of allocation on that build from the cost of sharing.
 
 If the per-thread variants scale and the shared ones do not, the sharing is
 the bottleneck; comparing the shared deque with the shared pool says how much
@@ -65,6 +68,30 @@ def _deque_loop(items: deque[FakeConnection]) -> Loop:
     return loop
 
 
+class _GuardShaped:
+    """An object with the guard's shape: two slots, and a finalizer."""
+
+    __slots__ = ("_box", "_pool")
+
+    def __del__(self) -> None:
+        return None
+
+
+def _allocation_loop(kind: str) -> Loop:
+    def loop(n: int) -> None:
+        new = object.__new__
+        if kind == "guard":
+            for _ in repeat(None, n):
+                guard = new(_GuardShaped)
+                guard._pool = None
+                guard._box = [None]
+        else:
+            for _ in repeat(None, n):
+                _ = [None]
+
+    return loop
+
+
 def _new_pool() -> Pool[None, FakeConnection]:
     return Pool(FakeConnection, Static(CAPACITY))
 
@@ -93,6 +120,8 @@ def _subjects() -> dict[str, Loop]:
         "deque, shared": _deque_loop(_new_deque()),
         "deque, one per thread": _per_thread(lambda: _deque_loop(_new_deque())),
         "Lock + list, shared": LockListSubject(CAPACITY).round_trips,
+        "a guard-shaped object per call": _allocation_loop("guard"),
+        "a one-element list per call": _allocation_loop("list"),
     }
 
 
