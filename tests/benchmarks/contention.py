@@ -73,6 +73,9 @@ class _GuardShaped:
 
     __slots__ = ("_box", "_pool")
 
+    _box: list[None]
+    _pool: None
+
     def __del__(self) -> None:
         return None
 
