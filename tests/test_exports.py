@@ -12,6 +12,7 @@ PUBLIC = {
     "PoolError",
     "PoolGuard",
     "PoolStats",
+    "PoolTimeout",
     "Poolable",
     "ScaleMode",
     "Static",
@@ -29,9 +30,17 @@ def test_no_other_public_names_leak() -> None:
 
 
 def test_errors_are_named_from_the_package_and_share_a_base() -> None:
-    for error in (rpool.PoolError, rpool.PoolClosedError, rpool.GuardReleasedError):
+    errors = (rpool.PoolError, rpool.PoolClosedError, rpool.GuardReleasedError, rpool.PoolTimeout)
+    for error in errors:
         assert error.__module__ == "rpool"
         assert issubclass(error, rpool.PoolError)
+
+
+def test_a_pool_timeout_is_caught_as_any_timeout() -> None:
+    import asyncio
+
+    assert issubclass(rpool.PoolTimeout, TimeoutError)
+    assert issubclass(rpool.PoolTimeout, asyncio.TimeoutError)
 
 
 def test_pool_and_guard_are_final() -> None:

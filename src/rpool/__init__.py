@@ -7,6 +7,8 @@
     if guard is not None:
         with guard as connection:
             ...
+    with pool.acquire(timeout=5.0) as connection:   # waits its turn, or PoolTimeout
+        ...
 
 See docs/design.md for the algorithm and docs/models.md for its model.
 """
@@ -14,6 +16,7 @@ See docs/design.md for the algorithm and docs/models.md for its model.
 from ._errors import GuardReleasedError as GuardReleasedError
 from ._errors import PoolClosedError as PoolClosedError
 from ._errors import PoolError as PoolError
+from ._errors import PoolTimeout as PoolTimeout
 from ._guard import PoolGuard as PoolGuard
 from ._pool import Pool as Pool
 from ._poolable import Poolable as Poolable
@@ -30,6 +33,7 @@ __all__ = [
     "PoolError",
     "PoolGuard",
     "PoolStats",
+    "PoolTimeout",
     "Poolable",
     "ScaleMode",
     "Static",

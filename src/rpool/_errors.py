@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["GuardReleasedError", "PoolClosedError", "PoolError", "raise_all"]
+__all__ = ["GuardReleasedError", "PoolClosedError", "PoolError", "PoolTimeout", "raise_all"]
 
 
 class PoolError(Exception):
@@ -13,6 +13,15 @@ class PoolError(Exception):
 
 class PoolClosedError(PoolError):
     """The pool was closed: it hands out nothing more."""
+
+    __module__ = "rpool"
+
+
+class PoolTimeout(PoolError, TimeoutError):
+    """`acquire()` waited its whole timeout (or tried once) and nothing came its way.
+
+    A `TimeoutError` too, so `except TimeoutError` (and asyncio's) catches it.
+    """
 
     __module__ = "rpool"
 

@@ -64,6 +64,8 @@ def snapshot(items: deque[Any]) -> tuple[int, int]:
     while True:
         try:
             copied = items.copy()
+        except RecursionError:  # a RuntimeError too, but retrying cannot help
+            raise
         except RuntimeError:
             continue
         break

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, final
 
 from ._errors import GuardReleasedError, raise_all
+from ._waiters import ring
 
 if TYPE_CHECKING:
     from ._pool import Pool
@@ -19,7 +20,7 @@ R = TypeVar("R")
 class PoolGuard(Generic[R]):
     """Holds one resource taken from a `Pool` until it is given back.
 
-    Made only by `Pool.get()`. Give the resource back with `release()` or by
+    Made only by `Pool.get()` and `Pool.acquire()`. Give the resource back with `release()` or by
     leaving a `with guard as resource:` block. A guard that is garbage-collected
     while still holding its resource gives it back too: its finalizer only
     moves the resource to the pool's orphans, and the pool's next ordinary
@@ -116,6 +117,8 @@ class PoolGuard(Generic[R]):
                     pool._free.append(held.pop())
                     if pool._closed:  # Model: CheckClosed.
                         raise_all(pool._drain())
+                    if pool._waiters:  # Model: Ring (see Pool._put_idle).
+                        ring(pool._waiters)
             else:
                 pool._reject(held, valid)
         except BaseException:

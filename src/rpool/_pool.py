@@ -7,18 +7,22 @@ the model action each step is ("Model: TakeFree").
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
+from queue import Empty
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, final, overload
 
-from ._errors import PoolClosedError, raise_all
+from ._errors import PoolClosedError, PoolTimeout, raise_all
 from ._freelist import Grant, snapshot
 from ._guard import OrphanGuard, PoolGuard
 from ._poolable import Factory, Poolable
 from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import PoolStats, Tally, advance, derive
+from ._waiters import WAIT_BOUNDS, AsyncWaiter, ThreadWaiter, deadline, ring, ring_all, waiting
 
 __all__ = ["Pool"]
 
@@ -64,6 +68,10 @@ class Pool(Generic[C, R]):
         "_replaces",
         "_reserved",
         "_returned",
+        "_timeouts",
+        "_wait_histogram",
+        "_waited",
+        "_waiters",
     )
 
     # The containers of the pool's shared state. Tests replace them with
@@ -93,6 +101,10 @@ class Pool(Generic[C, R]):
         self._created, self._failed, self._discarded = tally(), tally(), tally()
         self._misses, self._reserved, self._returned = tally(), tally(), tally()
         self._dropped = tally()
+        self._waited, self._timeouts = tally(), tally()
+        self._wait_histogram = tuple(tally() for _ in range(len(WAIT_BOUNDS) + 1))
+        # Callers of acquire() parked in arrival order (_waiters.py).
+        self._waiters: deque[Any] = self._deque_type()
         # Resources of collected guards (each in a one-element list), and
         # resources or units (ints) that an interrupted call handed back.
         self._orphans: deque[Any] = self._deque_type()
@@ -168,6 +180,12 @@ class Pool(Generic[C, R]):
                 except IndexError:  # emptied since the len() read: a miss after all
                     pass
                 else:
+                    # Model: CheckWaiters. After the pop, not before: a
+                    # waiter that enqueued before this instant is owed what
+                    # was popped, however early this get() began.
+                    if self._waiters:
+                        self._yield(held)
+                        return None
                     if type(item) is int:
                         return self._grow(held)
                     guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
@@ -187,8 +205,87 @@ class Pool(Generic[C, R]):
         next(self._misses)  # Model: Miss.
         return None
 
-    def _get_slow(self) -> PoolGuard[R] | None:
-        """get() after an empty pop: raise if closed, adopt an orphan, grow or miss."""
+    def acquire(self, timeout: float | None = None) -> PoolGuard[R]:
+        """Take a resource, waiting up to `timeout` seconds for one; FIFO among waiters.
+
+        First does exactly what `get()` does. If that finds nothing, the caller
+        joins the waiter queue and parks; whatever becomes available while
+        callers wait (a resource given back, a Static replacement, capacity
+        freed by a failed `reset()` or `new()`) goes to the oldest of them, and
+        no later `get()` or `acquire()` takes it first. A waiter given spare
+        capacity calls `new()` itself, in its own thread. `timeout=None` (or
+        infinity) waits until served or until the pool closes; `timeout <= 0`
+        tries once.
+
+        Raises:
+            PoolTimeout: nothing came this caller's way within `timeout`.
+            PoolClosedError: the pool is closed, or was closed while waiting.
+            TypeError: `timeout` is not None or a number of seconds.
+            ValueError: `timeout` is NaN.
+            BaseException: as `get()`; an exception that interrupts the wait
+                (KeyboardInterrupt) leaves the queue and loses nothing.
+        """
+        ends = deadline(timeout)
+        guard = self.get()
+        if guard is not None:
+            return guard
+        if ends is not None and ends <= _now():
+            next(self._timeouts)
+            raise PoolTimeout(f"no resource available (pool: {self!r})")
+        waiter = ThreadWaiter()
+        steps = waiting(self, waiter, ends)
+        try:
+            remaining = next(steps)
+            while True:
+                try:  # noqa: SIM105 (a context manager per park would cost a call)
+                    waiter.get(timeout=remaining)  # Model: Park.
+                except Empty:
+                    pass
+                remaining = steps.send(None)
+        except StopIteration as served:
+            return served.value  # type: ignore[no-any-return]
+        finally:
+            steps.close()  # leaves the queue if the park was interrupted
+
+    async def acquire_async(self, timeout: float | None = None) -> PoolGuard[R]:
+        """`acquire()` for an asyncio task: parks the task, never the event loop.
+
+        The same steps and guarantees as `acquire()`. A waiter is rung safely
+        from any thread or event loop. What runs on this task's loop: the
+        `new()` of capacity this task is handed, and the `reset()` of a
+        release called from it. To keep a slow `new()` off the loop, call
+        `await asyncio.to_thread(pool.acquire, timeout)` instead (likewise
+        `await asyncio.to_thread(guard.release)` for a slow `reset()`).
+
+        Raises:
+            as `acquire()`; asyncio.CancelledError: the task was cancelled
+            while waiting; it left the queue and lost nothing.
+        """
+        ends = deadline(timeout)
+        guard = self.get()
+        if guard is not None:
+            return guard
+        if ends is not None and ends <= _now():
+            next(self._timeouts)
+            raise PoolTimeout(f"no resource available (pool: {self!r})")
+        waiter = AsyncWaiter(asyncio.get_running_loop())
+        steps = waiting(self, waiter, ends)
+        try:
+            remaining = next(steps)
+            while True:
+                await waiter.park(remaining)  # Model: Park.
+                remaining = steps.send(None)
+        except StopIteration as served:
+            return served.value  # type: ignore[no-any-return]
+        finally:
+            steps.close()
+
+    def _get_slow(self, head: bool = False) -> PoolGuard[R] | None:
+        """get() after an empty pop: raise if closed, adopt an orphan, grow or miss.
+
+        `head`: called for the oldest waiter (`_take_as_head`), which neither
+        yields to the waiters nor counts a miss.
+        """
         # Model: CheckClosed. The deque may be empty because close() drained
         # it after our first check; then this get() comes after close() and
         # must raise, not report "nothing left".
@@ -206,9 +303,13 @@ class Pool(Generic[C, R]):
                     pass
                 if held is None and self._closed:
                     raise PoolClosedError("get() on a closed pool")
+                if held is not None and not head and self._waiters:  # Model: CheckWaiters.
+                    self._yield(held)
+                    return None
             if held is None:
                 if self._maximum is not None:
-                    next(self._misses)  # Model: Miss.
+                    if not head:
+                        next(self._misses)  # Model: Miss.
                     return None
                 # Unbounded: there is always spare capacity. Model: Reserve.
                 # The units and their count in one statement.
@@ -225,6 +326,52 @@ class Pool(Generic[C, R]):
                 orphans += held
                 held.clear()
             raise
+
+    def _take_as_head(self) -> PoolGuard[R] | None:
+        """get() for the oldest waiter: the same steps, without yielding to waiters.
+
+        The waiters yield to the head, so the head must not yield to them;
+        otherwise as get() (which inlines these steps for speed): a resource,
+        or a grant it turns into resources with its own `new()`, or None.
+
+        Raises:
+            PoolClosedError: the pool is closed.
+            BaseException: as get().
+        """
+        if self._closed:  # Model: CheckClosed.
+            raise PoolClosedError("acquire() on a closed pool")
+        free = self._free
+        held: list[Any] | None = None
+        try:
+            try:  # noqa: SIM105 (as in get())
+                held = [free.pop()] if free else None  # Model: TakeFree.
+            except IndexError:
+                pass
+            if held is None:
+                return self._get_slow(head=True)
+            if type(held[0]) is int:
+                return self._grow(held)
+            return PoolGuard(self, held)
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = self._orphans
+                orphans += held
+                held.clear()
+            raise
+
+    def _yield(self, held: list[Any]) -> None:
+        """Give back what a get() popped while callers wait: it is theirs.
+
+        Model: Yield. The item goes back where it came from (a resource to the
+        idle end, a grant to the spare end), which rings the head, and the
+        get() counts as a miss. `held` belongs to the caller, whose handler
+        gives the item back if this is interrupted.
+        """
+        if type(held[0]) is int:
+            self._return_capacity(held)
+        else:
+            self._put_idle(held)
+        next(self._misses)
 
     def _grow(self, held: list[Any]) -> PoolGuard[R]:
         """Turn the units in `held` (`[units]`) into resources; keep the last.
@@ -281,14 +428,19 @@ class Pool(Generic[C, R]):
         # else will: drain here so a closed pool keeps nothing idle.
         if self._closed:
             raise_all(self._drain())
+        # Model: Ring. After the append: a waiter that enqueued before this
+        # read is rung; one that enqueues after it will find the resource.
+        if self._waiters:
+            ring(self._waiters)
 
     def _return_capacity(self, held: list[Any]) -> None:
         """Give back the units `held[-1]` as spare capacity.
 
-        Model: ReturnGrant. Bounded pools keep spare capacity as a grant. A
-        closed pool keeps none: it counts the units as dropped instead, so that
-        stats() can still tell its capacity. Each branch counts and moves the
-        units in one statement.
+        Model: ReturnGrant. Bounded pools keep spare capacity as a grant (and
+        ring the oldest waiter, whose `new()` will use it). A closed pool keeps
+        none: it counts the units as dropped instead, so that stats() can still
+        tell its capacity. Each branch counts and moves the units in one
+        statement.
         """
         if self._maximum is None:
             _, _ = advance(self._returned, held[-1]), held.pop()
@@ -299,6 +451,8 @@ class Pool(Generic[C, R]):
             # appendleft() cannot be called (3.11 checks the recursion limit
             # there), `held` still has it.
             _ = self._free.appendleft(held[-1]), held.pop()  # type: ignore[func-returns-value]
+            if self._waiters:  # Model: Ring, as in _put_idle().
+                ring(self._waiters)
 
     def _reject(self, held: list[Any], valid: object) -> None:
         """Retire a resource whose reset() did not return True."""
@@ -444,7 +598,8 @@ class Pool(Generic[C, R]):
         """Close the pool: discard the idle resources; later `get()`s raise.
 
         Idempotent. Resources in use stay usable; each is discarded when it is
-        given back. Resources whose guards were garbage-collected are
+        given back. Callers parked in `acquire()` wake at once and raise
+        `PoolClosedError`. Resources whose guards were garbage-collected are
         discarded without reset; one whose guard is collected after close()
         returned is discarded by the next release() or close().
 
@@ -479,6 +634,9 @@ class Pool(Generic[C, R]):
                     orphans += held
                     held.clear()
                     break
+        # Model: WakeAll. Every waiter wakes, sees the flag and raises
+        # PoolClosedError; one that enqueues from now on sees it first.
+        ring_all(self._waiters)
         raise_all(errors)
 
     def stats(self) -> PoolStats:
@@ -506,6 +664,10 @@ class Pool(Generic[C, R]):
             reserved=self._reserved.value,
             misses=self._misses.value,
             maximum=self._maximum,
+            waiting=len(self._waiters),
+            waited=self._waited.value,
+            timeouts=self._timeouts.value,
+            wait_histogram=tuple(bucket.value for bucket in self._wait_histogram),
         )
 
     def _capacity(self) -> int:
@@ -527,6 +689,9 @@ class Pool(Generic[C, R]):
         name = getattr(self._factory, "__name__", type(self._factory).__name__)
         state = " closed" if self._closed else ""
         return f"<Pool of {name}{state}: {self._mode!r}>"
+
+
+_now = time.monotonic
 
 
 def _headroom() -> None:

@@ -58,7 +58,18 @@ class PoolStats:
     discarded: int
     """Resources discarded: failed reset, closed pool."""
     misses: int
-    """Calls to `get()` that returned None."""
+    """Calls to `get()` that returned None (`acquire()`'s first try included)."""
+    waiting: int = 0
+    """Callers parked in `acquire()` now."""
+    waited: int = 0
+    """Calls to `acquire()` that parked: served, timed out, closed or interrupted."""
+    timeouts: int = 0
+    """Calls to `acquire()` that raised `PoolTimeout` (tries with `timeout <= 0` included)."""
+    wait_histogram: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0)
+    """How long the calls counted in `waited` parked, by bucket: under 100 µs,
+    1 ms, 10 ms, 100 ms, 1 s, 10 s, and 10 s or more (`WAIT_BOUNDS`). A bucket
+    is counted when its call leaves the queue, so while callers park the
+    buckets add up to less than `waited`."""
 
 
 def advance(tally: Tally, units: int) -> int:
@@ -87,6 +98,10 @@ def derive(
     reserved: int,
     misses: int,
     maximum: int | None,
+    waiting: int = 0,
+    waited: int = 0,
+    timeouts: int = 0,
+    wait_histogram: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0),
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
@@ -125,4 +140,8 @@ def derive(
         failed=failed,
         discarded=discarded,
         misses=misses,
+        waiting=waiting,
+        waited=waited,
+        timeouts=timeouts,
+        wait_histogram=wait_histogram,
     )

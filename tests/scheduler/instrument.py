@@ -16,7 +16,11 @@ stands in front of, and by the operation itself (`free.pop`, ...):
 | `free.pop()` in `_drain` | DrainFree |
 | `free.append()`, `free.extend()`, `free += ...` | PutIdle |
 | `free.appendleft()` | ReturnGrant |
-| `free.copy()` | (none: the stats snapshot reads, changes nothing) |
+| `free.copy()`, `waiters.copy()` | (none: a snapshot reads, changes nothing) |
+| `waiters.__len__` | CheckWaiters |
+| `waiters[0]` | CheckHead |
+| `waiters.append()` | Enqueue |
+| `waiters.remove()` | Leave |
 | `orphans += ...` in `PoolGuard.__del__` | Orphan |
 | `orphans += ...` in a handler | Recover |
 | `orphans.__len__`, `orphans.pop()` | TakeOrphan |
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from typing import Any, Self, SupportsIndex, TypeVar
+from typing import Any, ClassVar, Self, SupportsIndex, TypeVar
 
 from rpool import Pool, ScaleMode
 from rpool._poolable import Factory, Poolable
@@ -60,16 +64,26 @@ class ScheduledDeque(deque[Any]):
     """A deque that stops at a scheduling point before each operation the pool uses."""
 
     role = "free"
-    """"free" or "orphans": which of the pool's deques this is."""
+    """"free", "orphans" or "waiters": which of the pool's deques this is."""
+
+    _LEN_ACTION: ClassVar[dict[str, str]] = {
+        "free": "TakeFree",
+        "orphans": "TakeOrphan",
+        "waiters": "CheckWaiters",
+    }
 
     def __len__(self) -> int:
-        point("TakeFree" if self.role == "free" else "TakeOrphan", f"{self.role}.len")
+        point(self._LEN_ACTION[self.role], f"{self.role}.len")
         return super().__len__()
 
     # deque narrows Sequence's signatures of these two the same way (typeshed).
     def __getitem__(self, index: SupportsIndex, /) -> Any:  # type: ignore[override]
-        point("TakeFree", f"{self.role}.getitem")
+        point("CheckHead" if self.role == "waiters" else "TakeFree", f"{self.role}.getitem")
         return super().__getitem__(index)
+
+    def remove(self, item: Any, /) -> None:
+        point("Leave", f"{self.role}.remove")
+        super().remove(item)
 
     def pop(self) -> Any:  # type: ignore[override]
         if self.role == "orphans":
@@ -84,7 +98,8 @@ class ScheduledDeque(deque[Any]):
         return super().popleft()
 
     def append(self, item: Any, /) -> None:
-        point("PutIdle" if self.role == "free" else "Orphan", f"{self.role}.append")
+        action = {"free": "PutIdle", "orphans": "Orphan", "waiters": "Enqueue"}[self.role]
+        point(action, f"{self.role}.append")
         super().append(item)
 
     def appendleft(self, item: Any, /) -> None:
@@ -108,7 +123,9 @@ class ScheduledDeque(deque[Any]):
         point(None, f"{self.role}.copy")
         # deque.copy() of a subclass would call len() through this class; the
         # copy is one step, so it is made without further points.
-        return ScheduledDeque(super().__iter__())
+        copied = ScheduledDeque(super().__iter__())
+        copied.role = self.role
+        return copied
 
 
 class ScheduledTally(Tally):
@@ -138,6 +155,7 @@ class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
     def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None:
         super().__init__(resource, mode, context)
         self._orphans.role = "orphans"  # type: ignore[attr-defined]
+        self._waiters.role = "waiters"  # type: ignore[attr-defined]
         # Name each counter after its slot (`_created` is "created").
         for slot in Pool.__slots__:
             counter = getattr(self, slot, None)

@@ -171,10 +171,12 @@ def test_each_pool_step_is_named_by_its_model_action() -> None:
         "CheckClosed",
         "PutIdle",
         "CheckClosed",
+        "CheckWaiters",
         "TakeOrphan",
         "CheckClosed",
         "TakeFree",
         "TakeFree",
+        "CheckWaiters",
     ]
 
 
