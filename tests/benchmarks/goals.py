@@ -5,6 +5,7 @@ it means the same on a fast machine as on a slow, loaded one. A goal whose
 subject was left out of the run (its package is not installed) is not
 checked; the two goals of issue 10, on scaling from 1 to 2 threads, are
 checked on the free-threaded build only, where threads can run at once.
+Issue 11's goals, on waiting for a resource, are checked in waiting.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,14 @@ from .goals import FLOOR, RPOOL, Goal
 from .scenarios import Results
 from .summary import difference, ratio, summarize
 
-__all__ = ["render"]
+__all__ = [
+    "format_rate",
+    "format_time",
+    "format_times",
+    "goals_table",
+    "markdown_table",
+    "render",
+]
 
 _TITLES = {
     "round trip": "Round trip, `get()` + `release()`, one thread (ns per round trip)",
@@ -21,7 +28,7 @@ _TITLES = {
 }
 
 
-def _time(ns: float) -> str:
+def format_time(ns: float) -> str:
     if ns >= 1e6:
         return f"{ns / 1e6:.2f} ms"
     if ns >= 1e3:
@@ -29,17 +36,17 @@ def _time(ns: float) -> str:
     return f"{ns:.0f} ns"
 
 
-def _rate(per_second: float) -> str:
+def format_rate(per_second: float) -> str:
     if per_second >= 1e6:
         return f"{per_second / 1e6:.2f} M/s"
     return f"{per_second / 1e3:.1f} k/s"
 
 
-def _times(x: float) -> str:
+def format_times(x: float) -> str:
     return f"{x:.2f}×" if x < 10 else f"{x:.1f}×"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return [*lines, ""]
@@ -56,14 +63,14 @@ def _per_op(results: Results, key: str) -> list[str]:
         rows.append(
             [
                 name,
-                _time(s.median),
-                f"{_time(s.low)} – {_time(s.high)}",
-                _times(ratio(samples, floor)),
-                _times(ratio(samples, figures[RPOOL])),
+                format_time(s.median),
+                f"{format_time(s.low)} – {format_time(s.high)}",
+                format_times(ratio(samples, floor)),
+                format_times(ratio(samples, figures[RPOOL])),
             ]
         )
     header = ["subject", "median", "min – max", "÷ floor", "÷ rpool"]
-    return [f"### {_TITLES[key]}", "", *_table(header, rows)]
+    return [f"### {_TITLES[key]}", "", *markdown_table(header, rows)]
 
 
 def _breakdown(results: Results) -> list[str]:
@@ -73,13 +80,13 @@ def _breakdown(results: Results) -> list[str]:
     rows = []
     for previous, name in zip([None, *names], names, strict=False):
         s = summarize(rungs[name])
-        step = "" if previous is None else _time(difference(rungs[name], rungs[previous]))
+        step = "" if previous is None else format_time(difference(rungs[name], rungs[previous]))
         rows.append(
             [
                 name,
-                _time(s.median),
-                f"{_time(s.low)} – {_time(s.high)}",
-                _times(ratio(rungs[name], floor)),
+                format_time(s.median),
+                f"{format_time(s.low)} – {format_time(s.high)}",
+                format_times(ratio(rungs[name], floor)),
                 step,
             ]
         )
@@ -88,7 +95,7 @@ def _breakdown(results: Results) -> list[str]:
         "",
         "Each rung adds one thing to the one above; the last is rpool itself.",
         "",
-        *_table(["rung", "median", "min – max", "÷ floor", "added"], rows),
+        *markdown_table(["rung", "median", "min – max", "÷ floor", "added"], rows),
     ]
 
 
@@ -100,24 +107,32 @@ def _threads(results: Results) -> list[str]:
     for name in names:
         cells = [summarize(results[k][name]) for k in keys]
         rates.append(
-            [name, *(f"{_rate(c.median)} ({_rate(c.low)} – {_rate(c.high)})" for c in cells)]
+            [
+                name,
+                *(
+                    f"{format_rate(c.median)} ({format_rate(c.low)} – {format_rate(c.high)})"
+                    for c in cells
+                ),
+            ]
         )
         one = results[keys[0]][name]
-        scaling.append([name, *(_times(ratio(results[k][name], one)) for k in keys)])
-        versus.append([name, *(_times(ratio(results[k][RPOOL], results[k][name])) for k in keys)])
+        scaling.append([name, *(format_times(ratio(results[k][name], one)) for k in keys)])
+        versus.append(
+            [name, *(format_times(ratio(results[k][RPOOL], results[k][name])) for k in keys)]
+        )
     header = ["subject", *(f"{c} thread{'s' if c != '1' else ''}" for c in counts)]
     return [
         "### Threads sharing one pool: round trips per second, all threads together",
         "",
         "Median (min – max).",
         "",
-        *_table(header, rates),
+        *markdown_table(header, rates),
         "Each subject's throughput ÷ its own with 1 thread:",
         "",
-        *_table(header, scaling),
+        *markdown_table(header, scaling),
         "rpool's throughput ÷ each subject's, at the same thread count:",
         "",
-        *_table(header, versus),
+        *markdown_table(header, versus),
     ]
 
 
@@ -129,9 +144,9 @@ def _stall(results: Results, others: int) -> list[str]:
         rows.append(
             [
                 name,
-                f"{_rate(a.median)} ({_rate(a.low)} – {_rate(a.high)})",
-                f"{_rate(b.median)} ({_rate(b.low)} – {_rate(b.high)})",
-                _times(ratio(stuck[name], free[name])),
+                f"{format_rate(a.median)} ({format_rate(a.low)} – {format_rate(a.high)})",
+                f"{format_rate(b.median)} ({format_rate(b.low)} – {format_rate(b.high)})",
+                format_times(ratio(stuck[name], free[name])),
             ]
         )
     header = ["subject", "alone", "beside a stuck thread", "beside ÷ alone"]
@@ -139,11 +154,14 @@ def _stall(results: Results, others: int) -> list[str]:
         f"### {others} threads' round trips per second, alone and beside a thread stuck "
         "in a 1 ms reset",
         "",
-        *_table(header, rows),
+        *markdown_table(header, rows),
     ]
 
 
-def _goals(goals: Sequence[Goal]) -> list[str]:
+def goals_table(
+    goals: Sequence[Goal], title: str = "Goals (ratios of medians of same-repetition pairs)"
+) -> list[str]:
+    """The goals, one line each, met or NOT met, under a `### title`."""
     rows = [
         [
             g.text,
@@ -153,11 +171,7 @@ def _goals(goals: Sequence[Goal]) -> list[str]:
         ]
         for g in goals
     ]
-    return [
-        "### Goals (ratios of medians of same-repetition pairs)",
-        "",
-        *_table(["goal", "measured", "bound", ""], rows),
-    ]
+    return [f"### {title}", "", *markdown_table(["goal", "measured", "bound", ""], rows)]
 
 
 def render(results: Results, goals: Sequence[Goal], stall_others: int) -> str:
@@ -168,5 +182,5 @@ def render(results: Results, goals: Sequence[Goal], stall_others: int) -> str:
     lines += _breakdown(results)
     lines += _threads(results)
     lines += _stall(results, stall_others)
-    lines += _goals(goals)
+    lines += goals_table(goals)
     return "\n".join(lines)

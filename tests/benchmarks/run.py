@@ -1,8 +1,9 @@
 """Benchmark rpool against its peers; `make bench` runs this.
 
-    python tests/benchmarks/run.py [--quick] [--json PATH] [--plot PATH]
+    python tests/benchmarks/run.py [--quick] [--waiting-seconds S] [--json PATH] [--plot PATH]
 
-Prints a Markdown report (tables of medians, ranges and ratios, then the goals)
+Prints a Markdown report (tables of medians, ranges and ratios, then the goals;
+then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py)
 to stdout and progress to stderr; writes every raw sample and the machine's
 description to a JSON file and the threads plot to a PNG, and prints both
 paths. Nothing here fails on a slow figure: a goal not met is reported.
@@ -38,6 +39,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
+from tests.benchmarks import waiting
 from tests.benchmarks.floor import DequeFloor
 from tests.benchmarks.goals import check_goals
 from tests.benchmarks.handrolled import LifoQueueSubject, LockedResetSubject, LockListSubject
@@ -137,7 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="short samples, 3 repetitions (< 1 min)"
     )
-    parser.add_argument("--repetitions", type=int, help="samples per figure (default 7, quick 3)")
+    parser.add_argument(
+        "--repetitions", type=int, help="samples per figure (default 7, quick 3; waiting 5, 3)"
+    )
+    parser.add_argument(
+        "--waiting-seconds",
+        type=float,
+        help="length of one sample of the waiting benchmark (default 1, quick 0.2)",
+    )
     parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),
@@ -149,8 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = dataclasses.replace(QUICK if args.quick else FULL, clock=args.clock)
+    waiting_settings = waiting.QUICK if args.quick else waiting.FULL
     if args.repetitions is not None:
         settings = dataclasses.replace(settings, repetitions=args.repetitions)
+        waiting_settings = dataclasses.replace(waiting_settings, repetitions=args.repetitions)
+    if args.waiting_seconds is not None:
+        waiting_settings = dataclasses.replace(waiting_settings, seconds=args.waiting_seconds)
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     json_path: Path = args.json or ROOT / ".venv" / "bench-results" / f"bench-{stamp}.json"
@@ -159,8 +172,11 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     machine = _machine()
     results = run_scenarios(settings, SUBJECTS, STALL_SUBJECTS)
+    holds = waiting.measured_holds()
+    waited = waiting.run(waiting_settings)
     load_after = os.getloadavg()
     goals = check_goals(results, free_threaded=not machine["gil"])
+    waiting_goals = waiting.check_goals(waited)
 
     python = f"{machine['implementation']} {platform.python_version()}"
     print(f"## rpool benchmarks, {started:%Y-%m-%d %H:%M} UTC\n")
@@ -180,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{settings.thread_ns / 1e6:g} ms (wall); growth to N = {settings.growth_size}\n"
     )
     print(render(results, goals, settings.stall_others))
+    print(waiting.render(waited, waiting_goals, waiting_settings, holds))
 
     record = {
         "started": started.isoformat(),
@@ -198,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "units": UNITS,
         "results": results,
+        "waiting": waiting.record(waiting_settings, holds, waited),
         "goals": [
             {
                 "goal": g.text,
@@ -206,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
                 "at_most": g.at_most,
                 "met": g.met,
             }
-            for g in goals
+            for g in [*goals, *waiting_goals]
         ],
     }
     json_path.parent.mkdir(parents=True, exist_ok=True)
