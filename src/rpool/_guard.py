@@ -127,7 +127,7 @@ class PoolGuard(Generic[R]):
                 orphans += held
                 held.clear()
             raise
-        if self._adopts and pool._orphans:
+        if pool._orphans and self._adopts:
             pool._adopt_orphan()
 
     def __enter__(self) -> R:

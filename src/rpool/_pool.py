@@ -8,6 +8,7 @@ the model action each step is ("Model: TakeFree").
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from ._poolable import Factory, Poolable
 from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import PoolStats, Tally, advance, derive
-from ._waiters import WAIT_BOUNDS, AsyncWaiter, ThreadWaiter, deadline, ring, ring_all, waiting
+from ._waiters import WAIT_BOUNDS, AsyncWaiter, ThreadWaiter, ring, ring_all, seconds, waiting
 
 __all__ = ["Pool"]
 
@@ -79,6 +80,10 @@ class Pool(Generic[C, R]):
     # atomic methods named in _freelist.py on them.
     _deque_type: type[deque[Any]] = deque
     _tally_type: type[Tally] = Tally
+    # Likewise for waiting: what a thread parks on, and the clock deadlines
+    # are read from (tests make timeouts a scheduler's choice with them).
+    _waiter_type: type[ThreadWaiter] = ThreadWaiter
+    _clock: Callable[[], float] = staticmethod(time.monotonic)
 
     @overload
     def __init__(self: Pool[None, R], resource: Factory[None, R], mode: ScaleMode) -> None: ...
@@ -225,14 +230,19 @@ class Pool(Generic[C, R]):
             BaseException: as `get()`; an exception that interrupts the wait
                 (KeyboardInterrupt) leaves the queue and loses nothing.
         """
-        ends = deadline(timeout)
-        guard = self.get()
-        if guard is not None:
-            return guard
-        if ends is not None and ends <= _now():
+        # The common timeouts (None, a float that is not NaN) are checked
+        # inline: this is the whole cost acquire() adds to get().
+        if timeout is not None and (type(timeout) is not float or timeout != timeout):
+            timeout = seconds(timeout)
+        return self.get() or self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> PoolGuard[R]:
+        """acquire() after get() found nothing: try-once fails, anything else waits."""
+        ends = self._until(timeout)
+        if ends is not None and ends <= self._clock():
             next(self._timeouts)
             raise PoolTimeout(f"no resource available (pool: {self!r})")
-        waiter = ThreadWaiter()
+        waiter = self._waiter_type()
         steps = waiting(self, waiter, ends)
         try:
             remaining = next(steps)
@@ -261,11 +271,13 @@ class Pool(Generic[C, R]):
             as `acquire()`; asyncio.CancelledError: the task was cancelled
             while waiting; it left the queue and lost nothing.
         """
-        ends = deadline(timeout)
+        if timeout is not None and (type(timeout) is not float or timeout != timeout):
+            timeout = seconds(timeout)
         guard = self.get()
         if guard is not None:
             return guard
-        if ends is not None and ends <= _now():
+        ends = self._until(timeout)
+        if ends is not None and ends <= self._clock():
             next(self._timeouts)
             raise PoolTimeout(f"no resource available (pool: {self!r})")
         waiter = AsyncWaiter(asyncio.get_running_loop())
@@ -279,6 +291,10 @@ class Pool(Generic[C, R]):
             return served.value  # type: ignore[no-any-return]
         finally:
             steps.close()
+
+    def _until(self, timeout: float | None) -> float | None:
+        """The instant (on `_clock`) a wait of `timeout` checked seconds ends; None: never."""
+        return None if timeout is None or timeout == math.inf else self._clock() + timeout
 
     def _get_slow(self, head: bool = False) -> PoolGuard[R] | None:
         """get() after an empty pop: raise if closed, adopt an orphan, grow or miss.
@@ -689,9 +705,6 @@ class Pool(Generic[C, R]):
         name = getattr(self._factory, "__name__", type(self._factory).__name__)
         state = " closed" if self._closed else ""
         return f"<Pool of {name}{state}: {self._mode!r}>"
-
-
-_now = time.monotonic
 
 
 def _headroom() -> None:

@@ -35,8 +35,7 @@ from collections import deque
 from collections.abc import Generator
 from numbers import Real
 from queue import SimpleQueue
-from time import monotonic
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import PoolClosedError, PoolTimeout
 
@@ -47,18 +46,14 @@ if TYPE_CHECKING:
 __all__ = [
     "WAIT_BOUNDS",
     "AsyncWaiter",
-    "Deadline",
     "ThreadWaiter",
     "Waiter",
-    "deadline",
     "first_alive",
     "ring",
     "ring_all",
+    "seconds",
     "waiting",
 ]
-
-Deadline: TypeAlias = float | None
-"""A `time.monotonic()` instant, or None for "wait until served or closed"."""
 
 WAIT_BOUNDS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 """Upper bounds (seconds) of the wait-time histogram's buckets; the last bucket is unbounded."""
@@ -142,25 +137,21 @@ class AsyncWaiter:
         self._rung = False
 
 
-def deadline(timeout: object) -> Deadline:
-    """The instant a wait of `timeout` seconds ends; None waits for ever.
+def seconds(timeout: object) -> float:
+    """`timeout` as a float number of seconds, checked.
 
     Raises:
-        TypeError: `timeout` is not None or a real number (a bool is refused).
+        TypeError: `timeout` is not a real number (a bool is refused).
         ValueError: `timeout` is NaN.
     """
-    if timeout is None:
-        return None
     if isinstance(timeout, bool) or not isinstance(timeout, Real):
         raise TypeError(
             f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
         )
-    seconds = float(timeout)
-    if math.isnan(seconds):
+    value = float(timeout)
+    if math.isnan(value):
         raise ValueError("timeout must be a number of seconds or None, not NaN")
-    if seconds == math.inf:
-        return None
-    return monotonic() + seconds
+    return value
 
 
 def first_alive(waiters: deque[Any]) -> Waiter | None:
@@ -230,11 +221,12 @@ def ring_all(waiters: deque[Any]) -> None:
 
 
 def waiting(
-    pool: Pool[Any, Any], waiter: Waiter, ends: Deadline
+    pool: Pool[Any, Any], waiter: Waiter, ends: float | None
 ) -> Generator[float | None, None, PoolGuard[Any]]:
     """The steps of a parked `acquire()`; shared by `acquire` and `acquire_async`.
 
-    Yields how long to park (None: until rung); the driver parks on `waiter`
+    `ends` is an instant on `pool._clock` (`time.monotonic`), or None to wait until served or
+    closed. Yields how long to park (None: until rung); the driver parks on `waiter`
     that long, or less, and resumes it. Returns the guard once the waiter, as
     the head, takes something. However it ends (served, timed out, closed, or
     closed by its driver because the park was interrupted or cancelled) it
@@ -248,7 +240,8 @@ def waiting(
         BaseException: whatever `new()` raised when the head took a grant.
     """
     waiters = pool._waiters
-    started = monotonic()
+    clock = pool._clock
+    started = clock()
     next(pool._waited)
     waiters.append(waiter)  # Model: Enqueue.
     try:
@@ -259,7 +252,7 @@ def waiting(
                 guard = pool._take_as_head()
                 if guard is not None:
                     return guard
-            remaining = None if ends is None else ends - monotonic()
+            remaining = None if ends is None else ends - clock()
             if remaining is not None and remaining <= 0:
                 next(pool._timeouts)
                 raise PoolTimeout(
@@ -276,5 +269,5 @@ def waiting(
             pass
         if pool._free and waiters:  # Model: PassOn.
             ring(waiters)
-        waited = monotonic() - started
+        waited = clock() - started
         next(pool._wait_histogram[sum(waited >= bound for bound in WAIT_BOUNDS)])
