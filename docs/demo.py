@@ -1,11 +1,12 @@
 """rpool demo: eight threads share a pool of four sqlite3 connections.
 
 Run with `make demo` (or `python docs/demo.py` where rpool is installed).
-Each worker takes a connection with the non-blocking `get()`, records an
-order, and gives the connection back; when all four are busy, `get()` returns
-None at once and the worker backs off briefly. One connection is broken on
-purpose: its `reset()` says so, the pool discards it and, being Static,
-creates a replacement. The stats are printed at the end.
+Each worker takes a connection with `acquire(timeout=...)`, records an order,
+and gives the connection back; when all four are busy it waits its turn (the
+oldest waiter is served first) instead of polling. One connection is broken
+on purpose: its `reset()` says so, the pool discards it and, being Static,
+creates a replacement, which goes to the oldest waiter. The stats, with the
+wait figures, are printed at the end.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rpool import Pool, Static
+from rpool import Pool, PoolStats, Static
 
 
 @dataclass(frozen=True)
@@ -59,22 +60,15 @@ def main() -> None:
         setup.close()
 
         pool = Pool(Connection, Static(count=4), database)
-        waits = [0] * 8
 
         def worker(number: int) -> None:
-            done = 0
-            while done < 25:
-                guard = pool.get()
-                if guard is None:  # all four busy: get() did not wait
-                    waits[number] += 1
-                    time.sleep(0.001)
-                    continue
-                with guard as connection:
+            for done in range(25):
+                # Waits while all four are busy; PoolTimeout after 10 s.
+                with pool.acquire(timeout=10.0) as connection:
                     connection.raw.execute("insert into orders values (?, ?)", (number, done))
                     connection.raw.commit()
                     if number == 0 and done == 10:
                         connection.broken = True  # reset() will say so
-                done += 1
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
         started = time.perf_counter()
@@ -93,16 +87,26 @@ def main() -> None:
 
     print(f"8 threads, 1 pool of 4 sqlite3 connections, {elapsed:.2f} s")
     print(f"orders written: {rows} (expected 200)")
-    print(f"times a worker found all 4 busy and backed off: {sum(waits)}")
     print(
         f"stats: capacity={stats.capacity} idle={stats.idle} in_use={stats.in_use} "
-        f"created={stats.created} discarded={stats.discarded} misses={stats.misses}"
+        f"created={stats.created} discarded={stats.discarded}"
     )
     print("the broken connection was discarded and replaced: created = 4 + discarded")
+    print(
+        f"waiting: {stats.waited} acquires found all 4 busy and waited their turn; "
+        f"timeouts={stats.timeouts}, waiting now={stats.waiting}"
+    )
+    limits = PoolStats.WAIT_BOUNDS
+    bounds = [f"<{bound * 1000:g} ms" for bound in limits] + [f">={limits[-1]:g} s"]
+    print(
+        "wait times: "
+        + ", ".join(f"{b} {n}" for b, n in zip(bounds, stats.wait_histogram, strict=True) if n)
+    )
     assert rows == 200
     assert stats.capacity == 4
     assert stats.created == 4 + stats.discarded == 5
-    assert stats.misses == sum(waits)
+    assert stats.timeouts == 0 and stats.waiting == 0
+    assert sum(stats.wait_histogram) == stats.waited
 
 
 if __name__ == "__main__":

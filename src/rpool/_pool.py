@@ -22,8 +22,8 @@ from ._guard import OrphanGuard, PoolGuard
 from ._poolable import Factory, Poolable
 from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
-from ._stats import PoolStats, Tally, advance, derive
-from ._waiters import WAIT_BOUNDS, AsyncWaiter, ThreadWaiter, ring, ring_all, seconds, waiting
+from ._stats import WAIT_BOUNDS, PoolStats, Tally, advance, derive
+from ._waiters import AsyncWaiter, ThreadWaiter, ring, ring_all, seconds, waiting
 
 __all__ = ["Pool"]
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from itertools import islice
+from typing import ClassVar
 
-__all__ = ["PoolStats", "Tally", "advance", "derive"]
+__all__ = ["WAIT_BOUNDS", "PoolStats", "Tally", "advance", "derive"]
+
+WAIT_BOUNDS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+"""Upper bounds, in seconds, of the wait-time histogram's buckets; the last bucket has none."""
 
 
 class Tally(itertools.count):  # type: ignore[type-arg]  # counts from 0 by 1
@@ -70,6 +74,9 @@ class PoolStats:
     1 ms, 10 ms, 100 ms, 1 s, 10 s, and 10 s or more (`WAIT_BOUNDS`). A bucket
     is counted when its call leaves the queue, so while callers park the
     buckets add up to less than `waited`."""
+
+    WAIT_BOUNDS: ClassVar[tuple[float, ...]] = WAIT_BOUNDS
+    """Upper bounds, in seconds, of `wait_histogram`'s buckets; the last bucket has none."""
 
 
 def advance(tally: Tally, units: int) -> int:

@@ -38,6 +38,7 @@ from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import PoolClosedError, PoolTimeout
+from ._stats import WAIT_BOUNDS
 
 if TYPE_CHECKING:
     from ._guard import PoolGuard
@@ -54,9 +55,6 @@ __all__ = [
     "seconds",
     "waiting",
 ]
-
-WAIT_BOUNDS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
-"""Upper bounds (seconds) of the wait-time histogram's buckets; the last bucket is unbounded."""
 
 
 class Waiter(Protocol):
