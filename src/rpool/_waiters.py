@@ -135,6 +135,9 @@ class AsyncWaiter:
         self._rung = False
 
 
+_PARK_MAX = min(threading.TIMEOUT_MAX, 86400.0)
+
+
 def seconds(timeout: object) -> float:
     """`timeout` as a float number of seconds, checked.
 
@@ -146,7 +149,10 @@ def seconds(timeout: object) -> float:
         raise TypeError(
             f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
         )
-    value = float(timeout)
+    try:
+        value = float(timeout)
+    except OverflowError:  # an int beyond any float: as good as infinite
+        value = math.inf if timeout > 0 else -math.inf  # type: ignore[operator]  # Real orders
     if math.isnan(value):
         raise ValueError("timeout must be a number of seconds or None, not NaN")
     return value
@@ -256,7 +262,9 @@ def waiting(
                 raise PoolTimeout(
                     f"no resource became available within the timeout (pool: {pool!r})"
                 )
-            yield remaining  # Model: Park.
+            # Model: Park. Capped: longer timeouts overflow a lock's wait
+            # (an early wake-up only goes round the loop once more).
+            yield remaining if remaining is None or remaining < _PARK_MAX else _PARK_MAX
     finally:
         # Model: Leave. `alive` first: a store that cannot fail, so that even
         # if the remove() below is interrupted the entry is skipped.
