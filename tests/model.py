@@ -1,37 +1,61 @@
 """The executable sequential spec of `rpool.Pool`.
 
-Two layers, both named as in models/FreeList.tla:
+Two layers, both named as in models/FreeList.tla and models/Waiting.tla:
 
-- `State` holds the model's three variables, `free`, `orphans` and `closed`,
-  and the functions below it are the model's atomic actions on them
-  (`take_free` is TakeFree, `put_idle` is PutIdle, ...). Each is pure: it
-  returns the next state. The linearizability checker (tests/lincheck) runs
-  histories against these same functions.
-- `Model` runs whole operations (`get`, `release`, `drop`, `close`, `stats`)
-  one at a time, composing the actions in the order the design prescribes and
-  asking a `Script` (tests/resources.py) what each user callback does. It keeps
-  its own ground truth (which resources are alive, held, orphaned) and reports
-  the statistics a correct pool must report. The stateful test
+- `State` holds the model's variables, `free`, `orphans`, `closed` and
+  `waiters`, and the functions below it are the model's atomic actions on
+  them (`take_free` is TakeFree, `put_idle` is PutIdle, `enqueue` is
+  Enqueue, ...). Each is pure: it returns the next state. The
+  linearizability checker (tests/lincheck) runs histories against these same
+  functions.
+- `Model` runs whole operations (`get`, `release`, `drop`, `close`, `stats`,
+  and for waiting `acquire`, `cancel`, `advance`) one at a time, composing the
+  actions in the order the design prescribes and asking a `Script`
+  (tests/resources.py) what each user callback does. It keeps its own ground
+  truth (which resources are alive, held, orphaned, who waits since when) and
+  reports the statistics a correct pool must report. The stateful test
   (test_stateful.py) drives a real pool and this model side by side.
 
+Waiting is the spec of a FIFO blocking pool. `acquire()` takes as `get()`
+does if nothing is queued and something is available; otherwise it joins the
+waiter queue. Whatever becomes available while callers wait (a release, a
+replacement, capacity given back, a `get()`'s Yield) goes to the oldest
+waiter at once, before the operation that made it available is over: each
+operation ends with `_serve()`, in which the head takes as `get()` would
+(without yielding) for as long as something is there. So between operations
+nobody waits while anything is idle or spare. A queued waiter may time out
+(when `advance` moves the clock past its deadline) or be cancelled; it leaves
+owed nothing. `close()` wakes every waiter with PoolClosedError. While anyone
+waits, `get()` takes nothing for itself: what it pops goes back (Yield) and it
+returns None.
+
 Resources are named by their creation number (0, 1, ...), which is also the
-`id` of the test resource `Res`. Spare capacity is a `Grant`.
+`id` of the test resource `Res`. Spare capacity is a `Grant`. Waiters are
+named by numbers the caller chooses.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 from dataclasses import dataclass, field, replace
 
-from rpool import AutoScale, PoolClosedError, PoolStats, ScaleMode, Static
+from rpool import AutoScale, PoolClosedError, PoolStats, PoolTimeout, ScaleMode, Static
 from tests.resources import Boom, Script
 
 __all__ = [
+    "WAIT_BOUNDS",
     "Grant",
     "Item",
     "Model",
     "State",
+    "Wait",
+    "bucket",
     "drain_free",
+    "enqueue",
     "growths",
+    "head",
+    "leave",
     "orphan",
     "put_idle",
     "return_grant",
@@ -60,6 +84,8 @@ class State:
     free: tuple[Item, ...] = ()
     orphans: tuple[int, ...] = ()
     closed: bool = False
+    waiters: tuple[int, ...] = ()
+    """The waiter queue, oldest first: `waiters[0]` is the head."""
 
 
 # --- actions: one atomic step of the implementation each -------------------
@@ -108,6 +134,21 @@ def take_orphan(state: State) -> tuple[State, int | None]:
     return replace(state, orphans=state.orphans[:-1]), state.orphans[-1]
 
 
+def enqueue(state: State, waiter: int) -> State:
+    """Enqueue: `waiter` joins the queue at the back."""
+    return replace(state, waiters=(*state.waiters, waiter))
+
+
+def leave(state: State, waiter: int) -> State:
+    """Leave: `waiter` leaves the queue, wherever it is (served, timed out, cancelled, closed)."""
+    return replace(state, waiters=tuple(w for w in state.waiters if w != waiter))
+
+
+def head(state: State) -> int | None:
+    """The oldest waiter, the only one that may take (None if nobody waits)."""
+    return state.waiters[0] if state.waiters else None
+
+
 def spare(state: State) -> int:
     """Units of spare capacity in `free`."""
     return sum(item.size for item in state.free if isinstance(item, Grant))
@@ -127,6 +168,23 @@ def growths(mode: AutoScale, capacity: int) -> list[int]:
     return sizes
 
 
+WAIT_BOUNDS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+"""Bounds of the wait-time histogram's buckets (seconds), as `PoolStats` documents them."""
+
+
+def bucket(seconds: float) -> int:
+    """The histogram bucket of a wait of `seconds`: how many bounds it reached."""
+    return sum(seconds >= bound for bound in WAIT_BOUNDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A queued waiter: the instant it began to wait, and its deadline (None: none)."""
+
+    started: float
+    deadline: float | None
+
+
 # --- whole operations, one at a time ------------------------------------------
 
 
@@ -136,7 +194,9 @@ class Model:
 
     Each method mirrors one public operation and raises what the pool must
     raise, with the same exception types. `warned` collects the warning
-    categories the pool must emit during the operation.
+    categories the pool must emit during the operation. Every operation ends
+    by serving the waiters (`_serve`), even when it raises: what it made
+    available goes to the oldest waiter before anything else happens.
     """
 
     mode: ScaleMode
@@ -150,6 +210,15 @@ class Model:
     discarded: int = 0
     misses: int = 0
     warned: list[type[Warning]] = field(default_factory=list)
+    now: float = 0.0
+    """The clock deadlines and waits are measured on (the pool's `_clock`)."""
+    waits: dict[int, Wait] = field(default_factory=dict)
+    """The queued waiters (the order is `state.waiters`)."""
+    results: dict[int, int | BaseException] = field(default_factory=dict)
+    """How each waiter that left the queue ended: the resource it took, or what it raised."""
+    waited: int = 0
+    timeouts: int = 0
+    histogram: list[int] = field(default_factory=lambda: [0] * (len(WAIT_BOUNDS) + 1))
 
     def __post_init__(self) -> None:
         if isinstance(self.mode, Static):
@@ -169,12 +238,24 @@ class Model:
 
     def get(self) -> int | None:
         """A resource number, or None; may raise PoolClosedError or Boom."""
+        try:
+            return self._get()
+        finally:
+            self._serve()
+
+    def _get(self) -> int | None:
         if self.state.closed:  # CheckClosed, before the pop
             raise PoolClosedError("get() on a closed pool")
         item = self._take()
         # With nothing to take, adopt one orphan and take once more.
         if item is None and self._adopt_orphan():
             item = self._take()
+        if item is not None and self.state.waiters:
+            # CheckWaiters, then Yield: what anyone pops while callers wait is
+            # theirs. It goes back where it came from, and get() misses.
+            self._yield(item)
+            self.misses += 1
+            return None
         if item is None:
             if self.maximum is None:
                 assert isinstance(self.mode, AutoScale)
@@ -190,6 +271,13 @@ class Model:
     def _take(self) -> Item | None:
         self.state, item = take_free(self.state)
         return item
+
+    def _yield(self, item: Item) -> None:
+        """Yield: a resource goes back to the idle end, a grant to the spare end."""
+        if isinstance(item, Grant):
+            self._return_capacity(item.size)
+        else:
+            self._put_idle(item)
 
     def _grow(self, units: int) -> int:
         for made in range(units - 1):
@@ -207,6 +295,123 @@ class Model:
         self.held.add(resource)
         return resource
 
+    # acquire(), waiting ----------------------------------------------------
+
+    def acquire(self, waiter: int, timeout: float | None = None) -> int | None:
+        """`acquire(timeout)` by the caller numbered `waiter`: a resource number, or None.
+
+        None: the caller still waits (it is queued) when the operation is over;
+        how it ends is `results[waiter]` once it leaves. Raises what `acquire()`
+        raises: PoolClosedError, Boom from a growth, and PoolTimeout when the
+        deadline has passed already (`timeout <= 0` tries once); or, if the
+        caller was queued and served before the operation was over (its own
+        get() gave back something the head could not use), what it got then.
+        """
+        try:
+            resource = self._acquire(waiter, timeout)
+        finally:
+            self._serve()
+        if resource is None and waiter in self.results:
+            result = self.results.pop(waiter)
+            if isinstance(result, BaseException):
+                raise result
+            return result
+        return resource
+
+    def _acquire(self, waiter: int, timeout: float | None) -> int | None:
+        resource = self._get()
+        if resource is not None:
+            return resource
+        deadline = None if timeout is None or timeout == math.inf else self.now + timeout
+        if deadline is not None and deadline <= self.now:
+            self.timeouts += 1
+            raise PoolTimeout("no resource available")
+        self.waited += 1
+        self.state = enqueue(self.state, waiter)  # Enqueue
+        self.waits[waiter] = Wait(self.now, deadline)
+        # CheckHead: the head looks once before it parks. get() has just found
+        # nothing and no orphan, so this finds nothing either (then _serve).
+        if head(self.state) == waiter:
+            self._head_takes()
+        return None
+
+    def cancel(self, waiter: int) -> None:
+        """The queued `waiter` is cancelled: it leaves, owed nothing (CancelledError)."""
+        try:
+            self._leave(waiter, asyncio.CancelledError())
+        finally:
+            self._serve()  # PassOn
+
+    def advance(self, now: float) -> None:
+        """The clock moves on to `now`: each waiter whose deadline passed wakes.
+
+        In deadline order, each looks once more if it is the head (and takes
+        what it finds, an orphan adopted included), else times out: it leaves,
+        owed nothing.
+        """
+        assert now >= self.now, "the clock only moves on"
+        self.now = now
+        try:
+            position = {waiter: i for i, waiter in enumerate(self.state.waiters)}
+            expired = sorted(
+                (w for w, wait in self.waits.items() if wait.deadline is not None),
+                key=lambda w: (self.waits[w].deadline, position[w]),
+            )
+            for waiter in expired:
+                deadline = self.waits[waiter].deadline
+                assert deadline is not None
+                if deadline > now:
+                    break
+                if head(self.state) == waiter and self._head_takes():
+                    continue
+                self.timeouts += 1
+                self._leave(waiter, PoolTimeout("no resource became available"))
+        finally:
+            self._serve()
+
+    def _serve(self) -> None:
+        """Whatever is there to take goes to the oldest waiters, one at a time.
+
+        Each head takes as `get()` would, without yielding, and leaves the
+        queue with what it took, or with what its `new()` raised.
+        """
+        while self.state.waiters and self.state.free and not self.state.closed:
+            left = self._head_takes()
+            assert left, "a head that finds something takes it"
+
+    def _head_takes(self) -> bool:
+        """The head looks: TakeFree as get() does, without Yield. True if it left the queue."""
+        waiter = self.state.waiters[0]
+        try:
+            resource = self._take_as_head()
+        except Exception as error:  # Boom from new(): the head raises it
+            self._leave(waiter, error)
+            return True
+        if resource is None:
+            return False
+        self._leave(waiter, resource)
+        return True
+
+    def _take_as_head(self) -> int | None:
+        if self.state.closed:
+            raise PoolClosedError("acquire() on a closed pool")
+        item = self._take()
+        if item is None and self._adopt_orphan():
+            item = self._take()
+        if item is None:
+            return None  # bounded: nothing there, and the head counts no miss
+        if isinstance(item, Grant):
+            return self._grow(item.size)
+        self.held.add(item)
+        return item
+
+    def _leave(self, waiter: int, result: int | BaseException) -> None:
+        """Leave: the waiter goes, its wait is measured, and how it ended is kept."""
+        wait = self.waits.pop(waiter)
+        self.state = leave(self.state, waiter)
+        self.histogram[bucket(self.now - wait.started)] += 1
+        self.results[waiter] = result
+
     # release(), drop() ---------------------------------------------------
 
     def release(self, resource: int) -> None:
@@ -216,10 +421,16 @@ class Model:
         does nothing at all (its Claim finds the box empty).
         """
         self.held.remove(resource)
-        self._give_back(resource, adopt=True)
+        try:
+            self._give_back(resource, adopt=True)
+        finally:
+            self._serve()
 
     def drop(self, resource: int) -> None:
-        """Orphan: the guard of `resource` was garbage-collected unreleased."""
+        """Orphan: the guard of `resource` was garbage-collected unreleased.
+
+        Nobody is rung: a waiter finds the orphan only when it looks again.
+        """
         self.held.remove(resource)
         self.state = orphan(self.state, resource)
 
@@ -270,19 +481,24 @@ class Model:
     # close() -------------------------------------------------------------
 
     def close(self) -> None:
-        """SetClosed, DrainFree until empty, then discard every orphan."""
-        self.state = set_closed(self.state)
-        errors = self._drain()
-        while True:
-            self.state, resource = take_orphan(self.state)
-            if resource is None:
-                break
-            self.warned.append(ResourceWarning)
-            try:
-                self._abandon(resource)
-            except Exception as error:
-                errors.append(error)
-        _raise_all(errors)
+        """SetClosed, DrainFree until empty, discard every orphan, then WakeAll."""
+        try:
+            self.state = set_closed(self.state)
+            errors = self._drain()
+            while True:
+                self.state, resource = take_orphan(self.state)
+                if resource is None:
+                    break
+                self.warned.append(ResourceWarning)
+                try:
+                    self._abandon(resource)
+                except Exception as error:
+                    errors.append(error)
+            _raise_all(errors)
+        finally:
+            # WakeAll: every waiter wakes, sees the pool closed and raises.
+            for waiter in self.state.waiters:
+                self._leave(waiter, PoolClosedError("acquire() on a closed pool"))
 
     def _drain(self) -> list[Exception]:
         errors: list[Exception] = []
@@ -355,6 +571,10 @@ class Model:
             failed=self.failed,
             discarded=self.discarded,
             misses=self.misses,
+            waiting=len(self.state.waiters),
+            waited=self.waited,
+            timeouts=self.timeouts,
+            wait_histogram=tuple(self.histogram),
         )
 
     def check(self) -> None:
@@ -372,6 +592,12 @@ class Model:
         elif self.maximum is not None:
             # Capacity is conserved: it is alive or spare, never both, never lost.
             assert len(self.alive) + spare(self.state) == self.maximum
+        # Each waiter is queued once; nobody waits while something is there to
+        # take, nor in a closed pool; every wait that ended was counted once.
+        assert sorted(self.state.waiters) == sorted(self.waits)
+        if self.state.waiters:
+            assert not self.state.free and not self.state.closed
+        assert sum(self.histogram) == self.waited - len(self.state.waiters)
 
 
 def _raise_all(errors: list[Exception]) -> None:

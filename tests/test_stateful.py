@@ -7,15 +7,30 @@ random. After every step it compares everything observable: the operation's
 result or exception, the warnings, `stats()`, the free list and orphans item
 for item (the model's variables), and which resources were closed. One machine
 per shape: Static, bounded AutoScale by chunks, doubling, and unbounded.
+
+The waiting machines add callers of `acquire_async(timeout)`: asyncio tasks on
+one event loop whose clock is virtual (`VirtualLoop`), stepped after every
+rule until nothing is left to run, so each run is one interleaving, the same
+every time. The pool reads the same clock (`ClockedPool`, through the test
+seam `_clock`), so a deadline passes only when a rule moves the clock on, and
+a cancellation is a rule too: timeouts and cancellations are Hypothesis's
+choices, never the wall clock's. After every step they also compare how each
+waiter that finished ended (which resource, or which exception), the waiter
+queue in arrival order, and the waiting statistics.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
+import math
 import warnings
+from collections import deque
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,11 +41,14 @@ from hypothesis.stateful import (
 )
 
 from rpool import AutoScale, Pool, PoolGuard, ScaleMode, Static
+from rpool._poolable import Poolable
 from tests import model
 from tests.model import Model
 from tests.resources import Boom, Res, Script
 
 T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R", bound=Poolable[Any])
 
 Outcome = tuple[object, ...]
 
@@ -48,6 +66,24 @@ def describe(error: BaseException) -> Outcome:
     return (type(error).__name__,)
 
 
+def forget(error: BaseException | None) -> None:
+    """Drop the tracebacks of `error` and of the exceptions it chains.
+
+    A traceback keeps its frames alive, and a frame the guards its code held:
+    an exception kept by a finished task, or in a reference cycle, would keep a
+    guard alive after the test dropped it, and its finalizer would run at a
+    random later moment instead of at once.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        error.__traceback__ = None
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                forget(inner)
+        error = error.__cause__ or error.__context__
+
+
 def outcome(
     call: Callable[[], T], pool: Pool[Script, Res] | None = None
 ) -> tuple[Outcome, T | None, list[type[Warning]]]:
@@ -63,6 +99,7 @@ def outcome(
             result: Outcome = ("ok",)
         except Exception as error:
             value, result = None, describe(error)
+            forget(error)
     ours = [
         w.category for w in caught if not isinstance(w.source, PoolGuard) or w.source._pool is pool
     ]
@@ -95,15 +132,25 @@ class PoolAgainstModel(RuleBasedStateMachine):
     def make_pool(self, data: st.DataObject) -> None:
         mode = data.draw(self.shapes, label="mode")
         self.script = Script()
-        self.pool = Pool(Res, mode, self.script)
+        self.pool = self.create(mode)
         self.model = Model(mode, Script())
+        self.prepare(data)
+
+    def prepare(self, data: st.DataObject) -> None:
+        """What a machine does first, once pool and model exist."""
+
+    def create(self, mode: ScaleMode) -> Pool[Script, Res]:
+        return Pool(Res, mode, self.script)
 
     def teardown(self) -> None:
         # Release what is still held, so that no guard of this example is
-        # collected (and warns) during a later one.
-        for guard in self.guards.values():
-            with contextlib.suppress(Exception):
-                guard.release()
+        # collected (and warns) during a later one. What the releases warn
+        # about (an orphan adopted on the way) is not the test's concern.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for guard in self.guards.values():
+                with contextlib.suppress(Exception):
+                    guard.release()
 
     def plan(self, new: list[str], reset: list[str], close: list[str]) -> None:
         for script in (self.script, self.model.script):
@@ -220,7 +267,253 @@ class UnboundedMachine(PoolAgainstModel):
     shapes = st.builds(AutoScale, initial=st.integers(0, 3), chunk_size=st.integers(0, 3))
 
 
+# --- waiting -------------------------------------------------------------------------
+
+
+class VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop on a virtual clock, which the test steps until nothing is left to run.
+
+    `time()` is `now`, which only the test moves on, so a waiter's deadline
+    timer (`call_later`) fires when a rule says so. `settle()` runs one
+    iteration of the loop at a time, and only while a callback is ready or a
+    timer is due, so the loop never waits for anything: the order in which
+    tasks run is the loop's own FIFO order, the same on every run.
+    """
+
+    # BaseEventLoop's own fields, read by settle() (CPython 3.11 to 3.13).
+    _ready: deque[asyncio.Handle]
+    _scheduled: list[asyncio.TimerHandle]
+    _clock_resolution: float
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def settle(self, limit: int = 10_000) -> None:
+        """Run the loop until no callback is ready and no timer is due."""
+        for _ in range(limit):
+            scheduled = self._scheduled
+            due = bool(scheduled) and scheduled[0].when() < self.now + self._clock_resolution
+            if not self._ready and not due:
+                return
+            self.call_soon(self.stop)
+            self.run_forever()  # one iteration: stop() is among the ready callbacks
+        raise AssertionError(f"the event loop still had work after {limit} iterations")
+
+
+class ClockedPool(Pool[C, R]):  # type: ignore[misc]  # Pool is final for users, not for tests
+    """A `Pool` whose clock (the test seam `Pool._clock`) is set per instance."""
+
+    __slots__ = ("_clock",)
+
+
+QUEUED = "queued"
+"""What starting a waiter gives when the caller waits (is queued)."""
+
+# Dyadic numbers of seconds: the sums and differences the pool and the model
+# compute with them are exact, so both see the same deadlines and waits.
+TIMEOUTS = st.sampled_from(
+    [None, math.inf, 0.0, -1.0, 2.0**-12, 2.0**-8, 2.0**-4, 0.5, 1.0, 4.0, 16.0]
+)
+STEPS = st.sampled_from([2.0**-14, 2.0**-9, 2.0**-6, 2.0**-3, 1.0, 8.0, 32.0])
+
+
+def task_outcome(task: asyncio.Task[None]) -> Outcome:
+    """How a finished waiter's task ended: ("ok",), or what it raised."""
+    if task.cancelled():
+        return ("CancelledError",)
+    error = task.exception()
+    forget(error)
+    return ("ok",) if error is None else describe(error)
+
+
+def model_outcome(result: int | BaseException) -> tuple[Outcome, int | None]:
+    if isinstance(result, BaseException):
+        return describe(result), None
+    return ("ok",), result
+
+
+class WaitingAgainstModel(PoolAgainstModel):
+    """The machine above, plus waiters: `acquire_async` tasks, timeouts and cancellations."""
+
+    def create(self, mode: ScaleMode) -> Pool[Script, Res]:
+        self.loop = VirtualLoop()
+        pool: ClockedPool[Script, Res] = ClockedPool(Res, mode, self.script)
+        pool._clock = self.loop.time
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        """The waiters still queued, by number."""
+        self.served: dict[int, PoolGuard[Res]] = {}
+        """The guards waiters were served, until the machine takes them."""
+        self.entries: dict[int, tuple[object, int]] = {}
+        """The pool's waiter objects (by id, each kept alive here) and their numbers."""
+        self.numbers = itertools.count()
+        return pool
+
+    def prepare(self, data: st.DataObject) -> None:
+        """Take a few resources first, so that callers often have to wait."""
+        for _ in range(data.draw(st.integers(0, 4), label="taken first")):
+            self.get([], [], [])
+
+    def teardown(self) -> None:
+        if hasattr(self, "loop"):
+            for task in self.tasks.values():
+                task.cancel()
+            self.loop.settle()
+            self.tasks.clear()
+        super().teardown()
+        if hasattr(self, "loop"):
+            self.loop.close()
+
+    def both(self, real: Callable[[], T], spec: Callable[[], object]) -> T | None:
+        """Run one operation on both, the loop stepped until quiescent; compare the waiters."""
+
+        def settled() -> T:
+            try:
+                return real()
+            finally:
+                self.loop.settle()
+
+        value = super().both(settled, spec)
+        for number, task in list(self.tasks.items()):
+            if not task.done():
+                continue
+            del self.tasks[number]
+            assert number in self.model.results, f"waiter {number} ended; the model's waits"
+            got = task_outcome(task)
+            guard = self.served.pop(number, None)
+            resource = None if guard is None else guard.resource.id
+            expected, expected_resource = model_outcome(self.model.results.pop(number))
+            assert (got, resource) == (expected, expected_resource), (
+                f"waiter {number}: pool {got} {resource}, model {expected} {expected_resource}"
+            )
+            event(f"a waiter ended: {got[0]}")
+            if guard is not None:
+                self.guards[guard.resource.id] = guard
+        assert not self.model.results, f"the model's waiters {self.model.results} still wait"
+        return value
+
+    async def waiter(self, number: int, timeout: float | None) -> None:
+        """A waiter's task. Its guard goes to `served`, not into the task's result: a
+        finished task would keep the guard alive, and a dropped guard must be collected
+        at once, not whenever the task is."""
+        self.served[number] = await self.pool.acquire_async(timeout)
+
+    @rule(timeout=TIMEOUTS, new=NEW_PLAN, reset=RESET_PLAN, close=CLOSE_PLAN)
+    def start(
+        self, timeout: float | None, new: list[str], reset: list[str], close: list[str]
+    ) -> None:
+        """A task calls acquire_async(timeout): it takes at once, raises, or waits."""
+        self.acquire(timeout, new, reset, close)
+
+    @rule(timeout=st.sampled_from([None, 0.5, 4.0]), new=NEW_PLAN)
+    def start_waiting(self, timeout: float | None, new: list[str]) -> None:
+        """As `start`, with a timeout that lets it wait: waiters are what this machine is for."""
+        self.acquire(timeout, new, [], [])
+
+    def acquire(
+        self, timeout: float | None, new: list[str], reset: list[str], close: list[str]
+    ) -> None:
+        number = next(self.numbers)
+        if timeout is not None and 0 < timeout < math.inf:
+            # Deadlines are distinct, so the loop fires their timers in one order.
+            deadlines = {wait.deadline for wait in self.model.waits.values()}
+            while self.loop.now + timeout in deadlines:
+                timeout += 2.0**-20
+        self.plan(new, reset, close)
+        started: list[asyncio.Task[None]] = []
+
+        def real() -> PoolGuard[Res] | str:
+            task = self.loop.create_task(self.waiter(number, timeout))
+            started.append(task)
+            self.loop.settle()
+            if not task.done():
+                return QUEUED
+            task.result()  # raises what acquire_async raised
+            return self.served.pop(number)
+
+        def spec() -> int | str:
+            resource = self.model.acquire(number, timeout)
+            return QUEUED if resource is None else resource
+
+        value = self.both(real, spec)
+        event(f"acquire_async: {'took' if isinstance(value, PoolGuard) else value}")
+        if isinstance(value, PoolGuard):
+            self.guards[value.resource.id] = value
+        elif value == QUEUED:
+            self.tasks[number] = started[0]
+            # It joined the pool's waiter queue at the back.
+            entry = self.pool._waiters[-1]
+            assert id(entry) not in self.entries
+            self.entries[id(entry)] = (entry, number)
+
+    @precondition(lambda self: self.tasks)
+    @rule(close=CLOSE_PLAN)
+    def close(self, close: list[str]) -> None:
+        """As the base machine's close, but only while someone waits (WakeAll), so that
+        examples do not spend most of their steps on a closed pool."""
+        super().close(close)
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        """A queued waiter's task is cancelled: it leaves, owed nothing."""
+        number = data.draw(st.sampled_from(sorted(self.tasks)), label="waiter")
+        task = self.tasks[number]
+        self.plan([], [], [])
+        self.both(lambda: (task.cancel(), None)[1], lambda: self.model.cancel(number))
+
+    @rule(step=STEPS, new=NEW_PLAN, reset=RESET_PLAN, close=CLOSE_PLAN)
+    def time_passes(self, step: float, new: list[str], reset: list[str], close: list[str]) -> None:
+        """The clock moves on; waiters whose deadline passed time out (a head looks first)."""
+        self.advance(self.loop.now + step, new, reset, close)
+
+    @precondition(lambda self: any(wait.deadline is not None for wait in self.model.waits.values()))
+    @rule(new=NEW_PLAN, reset=RESET_PLAN, close=CLOSE_PLAN)
+    def next_deadline(self, new: list[str], reset: list[str], close: list[str]) -> None:
+        """The clock moves on to the earliest deadline, exactly."""
+        deadlines = [wait.deadline for wait in self.model.waits.values()]
+        self.advance(min(d for d in deadlines if d is not None), new, reset, close)
+
+    def advance(self, now: float, new: list[str], reset: list[str], close: list[str]) -> None:
+        # An expiring head looks once more: it may adopt an orphan (reset) or grow (new).
+        self.plan(new, reset, close)
+
+        def real() -> None:
+            self.loop.now = now
+
+        self.both(real, lambda: self.model.advance(now))
+
+    @invariant()
+    def waiters_agree(self) -> None:
+        """The queue holds the waiters the model has, in arrival order."""
+        if not hasattr(self, "pool"):
+            return
+        queue = [self.entries[id(entry)][1] for entry in self.pool._waiters]
+        assert queue == list(self.model.state.waiters)
+        assert sorted(self.tasks) == sorted(self.model.state.waiters)
+
+
+class WaitingStaticMachine(WaitingAgainstModel):
+    shapes = st.builds(Static, count=st.integers(1, 3))
+
+
+class WaitingAutoScaleMachine(WaitingAgainstModel):
+    shapes = st.integers(0, 2).flatmap(
+        lambda initial: st.builds(
+            AutoScale,
+            initial=st.just(initial),
+            maximum=st.integers(max(initial, 1), 4),
+            chunk_size=st.integers(0, 3),
+        )
+    )
+
+
 test_static_pool_behaves_as_the_model = StaticMachine.TestCase
 test_chunked_autoscale_pool_behaves_as_the_model = ChunkedMachine.TestCase
 test_doubling_autoscale_pool_behaves_as_the_model = DoublingMachine.TestCase
 test_unbounded_autoscale_pool_behaves_as_the_model = UnboundedMachine.TestCase
+test_static_pool_with_waiters_behaves_as_the_fifo_model = WaitingStaticMachine.TestCase
+test_autoscale_pool_with_waiters_behaves_as_the_fifo_model = WaitingAutoScaleMachine.TestCase
