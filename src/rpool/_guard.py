@@ -146,19 +146,24 @@ class PoolGuard(Generic[R]):
         self.release()
 
     def __del__(self) -> None:
-        # Model: Orphan. Only C-level steps, no call into Python: no user code,
-        # no lock, no warning (the pool warns when it adopts the orphan), so it
-        # is safe wherever and in whichever thread the collector runs it (even
-        # inside another call on the same pool). The resource goes to the
-        # orphans wrapped in a new one-element list, which marks it as a
-        # collected guard's.
+        # Model: Orphan. No user code, no lock, no warning (the pool warns
+        # when it adopts the orphan), so it is safe wherever and in whichever
+        # thread the collector runs it (even inside another call on the same
+        # pool). The resource goes to the orphans, in one C-level step,
+        # wrapped in a new one-element list, which marks it as a collected
+        # guard's.
         try:
             box = self._box  # set after _pool, by get() as by __init__
         except AttributeError:  # get() was interrupted before it set it
             return
         if box:
-            orphans = self._pool._orphans
+            pool = self._pool
+            orphans = pool._orphans
             orphans += ([box.pop()],)
+            # Model: Ring. A caller may be waiting with nothing else coming:
+            # the head adopts orphans. Our own non-blocking code, no lock.
+            if pool._waiters:
+                ring(pool._waiters)
 
     def __copy__(self) -> NoReturn:
         raise TypeError("a PoolGuard cannot be copied: two guards would give one resource back")

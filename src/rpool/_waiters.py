@@ -90,8 +90,9 @@ class AsyncWaiter:
 
     A ring from the task's own thread sets the flag at once; from another
     thread it goes through `loop.call_soon_threadsafe`, so the future is only
-    touched on its own loop. If that loop is closed, `put` marks the waiter
-    dead and raises RuntimeError, and `ring` moves on to the next waiter.
+    touched on its own loop. If that loop is closed (either way of ringing
+    then raises RuntimeError), `put` marks the waiter dead and raises, and
+    `ring` moves on to the next waiter.
     """
 
     __slots__ = ("_future", "_loop", "_rung", "_thread", "alive")
@@ -104,11 +105,11 @@ class AsyncWaiter:
         self._future: Future[None] | None = None
 
     def put(self, item: None, /) -> None:
-        if threading.get_ident() == self._thread:
-            self._wake()
-            return
         try:
-            self._loop.call_soon_threadsafe(self._wake)
+            if threading.get_ident() == self._thread:
+                self._wake()
+            else:
+                self._loop.call_soon_threadsafe(self._wake)
         except RecursionError:
             raise
         except RuntimeError:  # the loop is closed: this task can never run again
@@ -273,7 +274,9 @@ def waiting(
             waiters.remove(waiter)
         except ValueError:  # removed as a dead entry by first_alive()
             pass
-        if pool._free and waiters:  # Model: PassOn.
+        # Model: PassOn. Orphans too: the head adopts them (a collected
+        # guard's resource may be the only one coming).
+        if (pool._free or pool._orphans) and waiters:
             ring(waiters)
         waited = clock() - started
         next(pool._wait_histogram[sum(waited >= bound for bound in WAIT_BOUNDS)])
