@@ -23,7 +23,7 @@ from ._poolable import Factory, Poolable
 from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import WAIT_BOUNDS, PoolStats, Tally, advance, derive
-from ._waiters import AsyncWaiter, ThreadWaiter, ring, ring_all, seconds, waiting
+from ._waiters import AsyncWaiter, ThreadWaiter, first_alive, ring, ring_all, seconds, waiting
 
 __all__ = ["Pool"]
 
@@ -188,8 +188,7 @@ class Pool(Generic[C, R]):
                     # Model: CheckWaiters. After the pop, not before: a
                     # waiter that enqueued before this instant is owed what
                     # was popped, however early this get() began.
-                    if self._waiters:
-                        self._yield(held)
+                    if self._waiters and self._yield(held):
                         return None
                     if type(item) is int:
                         return self._grow(held)
@@ -254,8 +253,17 @@ class Pool(Generic[C, R]):
                 remaining = steps.send(None)
         except StopIteration as served:
             return served.value  # type: ignore[no-any-return]
-        finally:
+        except BaseException:
             steps.close()  # leaves the queue if the park was interrupted
+            # Model: Leave, PassOn, once more. An asynchronous exception at the
+            # first lines of the generator's `finally` (which runs with no
+            # exception in flight once the waiter is served), or just after
+            # its Enqueue, skips them: the entry would stay alive at the head
+            # for good, and every later caller would wait behind it.
+            waiter.alive = False
+            if (self._free or self._orphans) and self._waiters:
+                ring(self._waiters)
+            raise
 
     async def acquire_async(self, timeout: float | None = None) -> PoolGuard[R]:
         """`acquire()` for an asyncio task: parks the task, never the event loop.
@@ -289,8 +297,12 @@ class Pool(Generic[C, R]):
                 remaining = steps.send(None)
         except StopIteration as served:
             return served.value  # type: ignore[no-any-return]
-        finally:
+        except BaseException:
             steps.close()
+            waiter.alive = False  # Model: Leave, PassOn, once more (see _wait).
+            if (self._free or self._orphans) and self._waiters:
+                ring(self._waiters)
+            raise
 
     def _until(self, timeout: float | None) -> float | None:
         """The instant (on `_clock`) a wait of `timeout` checked seconds ends; None: never."""
@@ -319,8 +331,8 @@ class Pool(Generic[C, R]):
                     pass
                 if held is None and self._closed:
                     raise PoolClosedError("get() on a closed pool")
-                if held is not None and not head and self._waiters:  # Model: CheckWaiters.
-                    self._yield(held)
+                # Model: CheckWaiters.
+                if held is not None and not head and self._waiters and self._yield(held):
                     return None
             if held is None:
                 if self._maximum is not None:
@@ -375,19 +387,25 @@ class Pool(Generic[C, R]):
                 held.clear()
             raise
 
-    def _yield(self, held: list[Any]) -> None:
+    def _yield(self, held: list[Any]) -> bool:
         """Give back what a get() popped while callers wait: it is theirs.
 
-        Model: Yield. The item goes back where it came from (a resource to the
-        idle end, a grant to the spare end), which rings the head, and the
-        get() counts as a miss. `held` belongs to the caller, whose handler
+        Model: Yield. If a live waiter is queued, the item goes back where it
+        came from (a resource to the idle end, a grant to the spare end),
+        which rings the head, the get() counts as a miss, and this returns
+        True. If every queued entry is a waiter that gave up (timed out,
+        cancelled, leaving), nobody is owed anything: it returns False and
+        the get() keeps the item. `held` belongs to the caller, whose handler
         gives the item back if this is interrupted.
         """
+        if first_alive(self._waiters) is None:
+            return False
         if type(held[0]) is int:
             self._return_capacity(held)
         else:
             self._put_idle(held)
         next(self._misses)
+        return True
 
     def _grow(self, held: list[Any]) -> PoolGuard[R]:
         """Turn the units in `held` (`[units]`) into resources; keep the last.

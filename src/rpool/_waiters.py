@@ -251,14 +251,20 @@ def waiting(
     waiters.append(waiter)  # Model: Enqueue.
     try:
         while True:
+            # The clock is read before the last look, not after it: what
+            # arrives while it is read is still found by the look below.
+            remaining = None if ends is None else ends - clock()
             if pool._closed:  # Model: CheckClosed (close() rings after setting it).
                 raise PoolClosedError("acquire() on a closed pool")
             if first_alive(waiters) is waiter:  # Model: CheckHead.
                 guard = pool._take_as_head()
                 if guard is not None:
                     return guard
-            remaining = None if ends is None else ends - clock()
             if remaining is not None and remaining <= 0:
+                # Model: GiveUp, the timeout's linearization point: from
+                # here on nobody yields to this waiter (see Pool._yield).
+                # What arrived since the look above is passed on by Leave.
+                waiter.alive = False
                 next(pool._timeouts)
                 raise PoolTimeout(
                     f"no resource became available within the timeout (pool: {pool!r})"
