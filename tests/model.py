@@ -22,8 +22,9 @@ waiter queue. Whatever becomes available while callers wait (a release, a
 replacement, capacity given back, a `get()`'s Yield) goes to the oldest
 waiter at once, before the operation that made it available is over: each
 operation ends with `_serve()`, in which the head takes as `get()` would
-(without yielding) for as long as something is there. So between operations
-nobody waits while anything is idle or spare. A queued waiter may time out
+(without yielding; adopting an orphan, such as a collected guard's resource,
+if nothing else is there) for as long as something is there. So between
+operations nobody waits while anything is idle, spare or orphaned. A queued waiter may time out
 (when `advance` moves the clock past its deadline) or be cancelled; it leaves
 owed nothing. `close()` wakes every waiter with PoolClosedError. While anyone
 waits, `get()` takes nothing for itself: what it pops goes back (Yield) and it
@@ -372,12 +373,15 @@ class Model:
     def _serve(self) -> None:
         """Whatever is there to take goes to the oldest waiters, one at a time.
 
-        Each head takes as `get()` would, without yielding, and leaves the
-        queue with what it took, or with what its `new()` raised.
+        Each head takes as `get()` would, without yielding (adopting an orphan
+        if nothing is idle or spare), and leaves the queue with what it took,
+        or with what its `new()` raised.
         """
-        while self.state.waiters and self.state.free and not self.state.closed:
+        state = self.state
+        while state.waiters and (state.free or state.orphans) and not state.closed:
             left = self._head_takes()
             assert left, "a head that finds something takes it"
+            state = self.state
 
     def _head_takes(self) -> bool:
         """The head looks: TakeFree as get() does, without Yield. True if it left the queue."""
@@ -429,10 +433,11 @@ class Model:
     def drop(self, resource: int) -> None:
         """Orphan: the guard of `resource` was garbage-collected unreleased.
 
-        Nobody is rung: a waiter finds the orphan only when it looks again.
+        The finalizer rings the head, which adopts the orphan when it looks.
         """
         self.held.remove(resource)
         self.state = orphan(self.state, resource)
+        self._serve()
 
     def _give_back(self, resource: int, adopt: bool) -> None:
         outcome = Script._next(self.script.reset_plan)  # Reset
@@ -596,7 +601,7 @@ class Model:
         # take, nor in a closed pool; every wait that ended was counted once.
         assert sorted(self.state.waiters) == sorted(self.waits)
         if self.state.waiters:
-            assert not self.state.free and not self.state.closed
+            assert not self.state.free and not self.state.orphans and not self.state.closed
         assert sum(self.histogram) == self.waited - len(self.state.waiters)
 
 

@@ -20,6 +20,16 @@ is placed in the interval those events bound:
 | replacement new() made r'             |                   |                      |
 | ... no replacement, or it raised      | ReturnGrant 1     | close/raised .. next |
 | close() returned                      | SetClosed         | call .. return       |
+| get() returned None, where callers    | TakeFree held,    | call .. return       |
+| may wait (or acquire() tried once)    | CheckWaiters,     | (each)               |
+|                                       | Yield             |                      |
+| acquire() waited ("wait" logged)      | its get(): as the | call .. wait         |
+|                                       | line above        |                      |
+|                                       | Enqueue           | call .. first park   |
+| ... returned r / grew / new() raised  | the head's        | last wake .. return  |
+|                                       | TakeFree, as get  | (or first new())     |
+| ... raised PoolTimeout                | Leave timeout     | last wake .. return  |
+| ... raised PoolClosedError            | Leave closed      | wait .. return       |
 
 Every action happens after the event that starts its interval and before
 the thread's next event, so the intervals are sound: a correct pool always
@@ -27,21 +37,44 @@ passes. An interval whose thread logged nothing after its start (stopped
 for good) has no end: the action may or may not have happened (an `info`
 operation). Discards by a draining thread or a closed get() are not
 actions the spec needs (a closed pool's free list is empty) and are skipped.
+
+A waiting acquire() logs more kinds of event, through the pool's test seams
+`_waiter_type` and `_clock` (tests/lincheck/waiting.py): "wait" when its
+get() found nothing and it is about to enqueue, "park" and "woke" around
+each park, and "clock" at each read of the clock. The first read after
+"wait" comes before the Enqueue, each later one after a look as the head;
+so Enqueue, which is linearized at the latest at the first look (design.md,
+"Linearization"), comes before the second read after "wait" or the first
+park, whichever is first; and the head's take comes after the last wake.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from tests.lincheck.checker import Operation
-from tests.lincheck.spec import Input, PutIdle, ReturnGrant, SetClosed, TakeFree
+from tests.lincheck.spec import (
+    CheckWaiters,
+    Enqueue,
+    Input,
+    Leave,
+    PutIdle,
+    ReturnGrant,
+    SetClosed,
+    TakeFree,
+    Yield,
+)
 from tests.probe import Event
 
 __all__ = ["operations", "resources_consistent"]
 
 
 def operations(
-    logs: dict[int, list[Event]], replaces: bool, raising_get_takes: bool = True
+    logs: dict[int, list[Event]],
+    replaces: bool,
+    raising_get_takes: bool = True,
+    split_timeouts: bool = False,
 ) -> list[Operation[Input]]:
     """The actions of every logged operation; `replaces` is True for a Static pool.
 
@@ -51,7 +84,17 @@ def operations(
     docs/design.md describes get(). Without it, such a get() must have taken
     effect after close() as a whole, which is what an atomic get() would do
     (see test_parallel.py, test_get_racing_close_is_atomic).
+
+    If any operation is an acquire(), callers may wait, and a None from get()
+    is the three actions of the table. `split_timeouts`: a timeout is also
+    decided (`Leave(w, "decide")`) after the waiter's last wake, before it
+    leaves; see tests/lincheck/spec.py.
     """
+    waiting = any(
+        event.kind == "call" and event.detail.startswith("acquire")
+        for events in logs.values()
+        for event in events
+    )
     result: list[Operation[Input]] = []
     group = 0
     for process, events in sorted(logs.items()):
@@ -59,12 +102,21 @@ def operations(
         for n, start in enumerate(starts):
             end = starts[n + 1] if n + 1 < len(starts) else len(events)
             group += 1
-            result += _parse(process, events[start:end], replaces, raising_get_takes, group)
+            options = Options(replaces, raising_get_takes, waiting, split_timeouts)
+            result += _parse(process, events[start:end], options, group)
     return result
 
 
+@dataclass(frozen=True)
+class Options:
+    replaces: bool
+    raising_get_takes: bool
+    waiting: bool
+    split_timeouts: bool
+
+
 def _parse(
-    process: int, events: list[Event], replaces: bool, raising_get_takes: bool, group: int
+    process: int, events: list[Event], options: Options, group: int
 ) -> list[Operation[Input]]:
     call = events[0]
     ret = events[-1] if events[-1].kind == "return" else None
@@ -100,7 +152,7 @@ def _parse(
             if k + 2 >= len(inner) or inner[k + 2].kind != "close":
                 break  # stopped before the discard
             k += 2  # at the discard's close event
-            if replaces and k + 1 < len(inner) and inner[k + 1].kind == "new":
+            if options.replaces and k + 1 < len(inner) and inner[k + 1].kind == "new":
                 if k + 2 >= len(inner):
                     break  # stopped inside the replacement's new()
                 outcome = inner[k + 2]
@@ -138,36 +190,96 @@ def _parse(
     if call.detail == "close":
         add(SetClosed(), call.t, ret.t if ret is not None else None, "SetClosed")
         return ops
-    if call.detail != "get":
+    name = call.detail.split()[0]
+    if name not in ("get", "acquire"):
         return ops
+
+    def nothing(end: int | None) -> None:
+        """get() returned None (or acquire()'s first get() found nothing)."""
+        if not options.waiting:
+            add(TakeFree("empty"), call.t, end, "TakeFree empty")
+            return
+        add(TakeFree("held", owner=group), call.t, end, "TakeFree held")
+        add(CheckWaiters(group), call.t, end, "CheckWaiters")
+        add(Yield(group), call.t, end, "Yield")
+
+    def grown(start: int, waiter: int | None) -> None:
+        """The take of a growth: its other resources became idle one by one."""
+        extras = made
+        if ret is not None and ret.number is not None:
+            assert made and made[-1][0] == ret.number, "a growth kept a resource it did not make"
+            extras = made[:-1]
+        for resource, index in extras:
+            add(PutIdle(resource), inner[index].t, after(index), f"PutIdle r{resource}")
+        if ret is None:
+            take = TakeFree("unknown", owner=group, waiter=waiter)
+        elif ret.number is not None:
+            take = TakeFree("grow", units=len(made), owner=group, waiter=waiter)
+        else:
+            take = TakeFree("grow", attempts=attempts, owner=group, waiter=waiter)
+        add(take, start, first_new, f"TakeFree {take.outcome}")
+
+    waits = [k for k, event in enumerate(inner) if event.kind == "wait"]
+    if waits:
+        waiting = inner[waits[0] :]
+        grew = first_new is not None
+        return _waited(ops, waiting, call.t, ret, group, grew, options, add, nothing, grown)
     if first_new is None:
         if ret is None:
             add(TakeFree("unknown", owner=group), call.t, None, "TakeFree (unknown)")
         elif ret.number is not None:
             add(TakeFree("reuse", ret.number), call.t, ret.t, f"TakeFree reuse r{ret.number}")
-        elif ret.detail == "None":
-            add(TakeFree("empty"), call.t, ret.t, "TakeFree empty")
+        elif ret.detail in ("None", "PoolTimeout"):
+            nothing(ret.t)
         elif ret.detail == "PoolClosedError":
-            if raising_get_takes:
+            if options.raising_get_takes:
                 add(TakeFree("unknown"), call.t, ret.t, "TakeFree (discarded)")
             add(TakeFree("closed"), call.t, ret.t, "CheckClosed closed")
         else:
-            raise ValueError(f"unexpected result of get(): {ret.detail}")
+            raise ValueError(f"unexpected result of {name}(): {ret.detail}")
         return ops
-    # The get() grew: its other resources became idle one by one.
-    extras = made
-    if ret is not None and ret.number is not None:
-        assert made and made[-1][0] == ret.number, "get() kept a resource it did not make"
-        extras = made[:-1]
-    for resource, index in extras:
-        add(PutIdle(resource), inner[index].t, after(index), f"PutIdle r{resource}")
+    grown(call.t, None)
+    return ops
+
+
+def _waited(
+    ops: list[Operation[Input]],
+    waiting: list[Event],
+    call: int,
+    ret: Event | None,
+    group: int,
+    grew: bool,
+    options: Options,
+    add: Callable[[Input, int, int | None, str], None],
+    nothing: Callable[[int], None],
+    grown: Callable[[int, int | None], None],
+) -> list[Operation[Input]]:
+    """The actions of an acquire() that waited: `waiting` are its events from "wait" on.
+
+    `grew`: the head took a grant (its new() calls are among `waiting`).
+    """
     if ret is None:
-        take = TakeFree("unknown", owner=group)
-    elif ret.number is not None:
-        take = TakeFree("grow", units=len(made), owner=group)
+        raise ValueError("an acquire() that waited and never returned is not supported")
+    wait = waiting[0].t
+    parks = [event.t for event in waiting if event.kind == "park"]
+    wakes = [event.t for event in waiting if event.kind == "woke"]
+    looked = [event.t for event in waiting if event.kind == "clock"][1:2]
+    last = wakes[-1] if wakes else wait
+    nothing(wait)
+    add(Enqueue(group), call, min([*parks[:1], *looked, ret.t]), "Enqueue")
+    if ret.number is not None and not grew:
+        take = TakeFree("reuse", ret.number, waiter=group)
+        add(take, last, ret.t, f"the head's TakeFree reuse r{ret.number}")
+    elif ret.number is not None or ret.detail == "Boom(new)":
+        grown(last, group)
+    elif ret.detail == "PoolTimeout":
+        if options.split_timeouts:
+            add(Leave(group, "decide"), last, ret.t, "the timeout decided")
+        add(Leave(group, "timeout"), last, ret.t, "Leave timeout")
+    elif ret.detail == "PoolClosedError":
+        add(Leave(group, "closed"), wait, ret.t, "Leave closed")
     else:
-        take = TakeFree("grow", attempts=attempts, owner=group)
-    add(take, call.t, first_new, f"TakeFree {take.outcome}")
+        raise ValueError(f"unexpected result of a waiting acquire(): {ret.detail}")
     return ops
 
 
@@ -176,8 +288,9 @@ def resources_consistent(
 ) -> Callable[[Sequence[Operation[Input]]], bool]:
     """A `valid` predicate for shrinking: keep what a kept operation relies on.
 
-    Each reused resource's PutIdle (unless it was idle from the start), and a
-    close() if a get() saw the pool closed.
+    Each reused resource's PutIdle (unless it was idle from the start), a
+    close() if a get() or a waiter saw the pool closed, and every waiter if a
+    get() saw one (CheckWaiters).
     """
     idled = {op.input.resource for op in ops if isinstance(op.input, PutIdle)}
     initial = {
@@ -186,12 +299,20 @@ def resources_consistent(
         if isinstance(op.input, TakeFree) and op.input.outcome == "reuse"
     } - idled
 
+    waiters = {op.input.waiter for op in ops if isinstance(op.input, Enqueue)}
+
     def valid(trial: Sequence[Operation[Input]]) -> bool:
         present = {op.input.resource for op in trial if isinstance(op.input, PutIdle)}
         closing = any(isinstance(op.input, SetClosed) for op in trial)
         if not closing and any(
-            isinstance(op.input, TakeFree) and op.input.outcome == "closed" for op in trial
+            (isinstance(op.input, TakeFree) and op.input.outcome == "closed")
+            or (isinstance(op.input, Leave) and op.input.why == "closed")
+            for op in trial
         ):
+            return False
+        if any(isinstance(op.input, CheckWaiters) for op in trial) and not waiters <= {
+            op.input.waiter for op in trial if isinstance(op.input, Enqueue)
+        }:
             return False
         return all(
             op.input.resource in present or op.input.resource in initial

@@ -15,15 +15,64 @@ The free list is exact (grants at the left, resources at the right, LIFO
 reuse), so the checker also checks which resource each `get()` returns.
 Orphans are left out: their effect is seen when an adopted resource is made
 idle (PutIdle) or discarded.
+
+Waiting: the spec of a FIFO blocking pool. The state has the waiter queue
+(`State.waiters`). A waiting `acquire()` is two actions at least, each
+linearized on its own: Enqueue, legal only if the caller could not take
+(someone is queued already, or nothing is there), and its end: the head's
+TakeFree (`TakeFree.waiter`; only the head may take), or Leave (a timeout, a
+cancellation, or close()). A caller that does not wait takes only if nobody
+is queued (no barging). The timeout rule: a waiter may time out only if it
+was never the head at an instant when something was available. Entitlement
+is monotone, so the state keeps one flag, `entitled`: the head has been the
+head while `free` held something; it stays set until that head leaves, and
+while it is set that head cannot time out.
+
+A `get()` that returns None while callers wait does not do so in one step:
+it pops an item (TakeFree "held": the item is in its hands, not in `free`),
+reads the queue (CheckWaiters: legal only if someone waits, unless it popped
+nothing), and gives the item back (Yield: a resource to the idle end, a grant
+to the spare end), as `Pool._yield` does. Meanwhile the head may take
+something else, or time out, which is why the three are separate.
+
+`Leave(w, "decide")` is for the race of tests/test_parallel.py's
+`race("look")`: it splits a timeout into the instant the waiter decides
+(its last look as the head, which must obey the timeout rule) and the
+instant it stops counting as a waiter (GiveUp), until which a get() still
+yields to it. Histories are checked without it first; with it, only to tell
+that race from any other failure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tests.model import Grant, State, put_idle, return_grant, set_closed, take_free
+from tests.model import (
+    Grant,
+    Item,
+    State,
+    enqueue,
+    head,
+    leave,
+    put_idle,
+    return_grant,
+    set_closed,
+    take_free,
+)
 
-__all__ = ["Input", "PoolSpec", "PutIdle", "ReturnGrant", "SetClosed", "SpecState", "TakeFree"]
+__all__ = [
+    "CheckWaiters",
+    "Enqueue",
+    "Input",
+    "Leave",
+    "PoolSpec",
+    "PutIdle",
+    "ReturnGrant",
+    "SetClosed",
+    "SpecState",
+    "TakeFree",
+    "Yield",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +82,12 @@ class TakeFree:
     `outcome` is what get() did with what it took: "reuse" (returned
     `resource`), "grow" (made `units` resources and kept the last; or, if
     `attempts` is set instead, its `attempts`-th new() raised), "empty"
-    (returned None), "closed" (raised PoolClosedError), or "unknown" (it never
-    returned). `owner` names the get() for its later ReturnGrant.
+    (returned None), "closed" (raised PoolClosedError), "unknown" (it never
+    returned), or "held" (it returned None where callers may wait: what it
+    popped is in its hands until its Yield). `owner` names the get() for its
+    later ReturnGrant, CheckWaiters and Yield. `waiter`: the take is the
+    Serve of that queued waiter, which must be the head; None: the caller
+    does not wait, and takes only if nobody does.
     """
 
     outcome: str
@@ -42,6 +95,7 @@ class TakeFree:
     units: int | None = None
     attempts: int | None = None
     owner: int = 0
+    waiter: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +118,56 @@ class SetClosed:
     """close(): SetClosed, after which the free list is drained."""
 
 
-Input = TakeFree | PutIdle | ReturnGrant | SetClosed
+@dataclass(frozen=True, slots=True)
+class CheckWaiters:
+    """The get() `owner` read the queue after its pop: someone waits (it returns None)."""
+
+    owner: int
+
+
+@dataclass(frozen=True, slots=True)
+class Yield:
+    """The get() `owner` gives back what it popped (Pool._yield)."""
+
+    owner: int
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """`waiter` (an acquire() that found nothing to take) joins the queue."""
+
+    waiter: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """`waiter` leaves the queue unserved: `why` is "timeout", "cancel" or "closed".
+
+    "decide" is the first half of a timeout in the split form (see the module
+    docstring): the waiter decides, and stays queued until its "timeout".
+    """
+
+    waiter: int
+    why: str
+
+
+Input = TakeFree | PutIdle | ReturnGrant | SetClosed | CheckWaiters | Yield | Enqueue | Leave
+
+Hand = tuple[int, Item | None, bool]
+"""A get() between its pop and its Yield: (owner, what it popped, whether it saw waiters)."""
 
 
 @dataclass(frozen=True, slots=True)
 class SpecState:
-    """The model's state, and the capacity failed growths have yet to give back."""
+    """The model's state, the capacity failed growths have yet to give back, and waiting."""
 
     model: State
     owed: frozenset[tuple[int, int]] = frozenset()
+    entitled: bool = False
+    """The head has been the head at an instant when `free` held something."""
+    hands: frozenset[Hand] = frozenset()
+    decided: frozenset[int] = frozenset()
+    """Waiters that decided to time out and have not left yet (split form only)."""
 
 
 class PoolSpec:
@@ -83,6 +178,9 @@ class PoolSpec:
 
     def step(self, spec: SpecState, action: Input) -> list[SpecState]:
         """The states that may follow `spec` when `action` happens (none: impossible)."""
+        return [_entitle(spec, after) for after in self._step(spec, action)]
+
+    def _step(self, spec: SpecState, action: Input) -> list[SpecState]:
         state = spec.model
         if isinstance(action, PutIdle):
             return [spec if state.closed else replace(spec, model=put_idle(state, action.resource))]
@@ -90,7 +188,47 @@ class PoolSpec:
             return self._return_grant(spec, action)
         if isinstance(action, SetClosed):
             return [replace(spec, model=replace(set_closed(state), free=()))]
+        if isinstance(action, Enqueue):
+            if action.waiter in state.waiters or (not state.waiters and state.free):
+                return []  # it could have taken: FIFO says it must not wait
+            return [replace(spec, model=enqueue(state, action.waiter))]
+        if isinstance(action, Leave):
+            return self._leave(spec, action)
+        if isinstance(action, CheckWaiters | Yield):
+            return self._hand(spec, action)
         return self._take_free(spec, action)
+
+    def _leave(self, spec: SpecState, action: Leave) -> list[SpecState]:
+        state, waiter, why = spec.model, action.waiter, action.why
+        if waiter not in state.waiters or (why == "closed" and not state.closed):
+            return []
+        undecided = why in ("timeout", "decide") and waiter not in spec.decided
+        if undecided and head(state) == waiter and spec.entitled:
+            return []  # the timeout rule: never the head while something was there
+        if why == "decide":
+            return [replace(spec, decided=spec.decided | {waiter})] if undecided else []
+        return [replace(spec, model=leave(state, waiter), decided=spec.decided - {waiter})]
+
+    def _hand(self, spec: SpecState, action: CheckWaiters | Yield) -> list[SpecState]:
+        held = [hand for hand in spec.hands if hand[0] == action.owner]
+        if not held:
+            return []
+        hand = held[0]
+        _, item, saw = hand
+        hands = spec.hands - {hand}
+        if isinstance(action, CheckWaiters):
+            if saw or (item is not None and not spec.model.waiters):
+                return []
+            return [replace(spec, hands=hands | {(action.owner, item, True)})]
+        if not saw:
+            return []
+        state = spec.model
+        if isinstance(item, Grant):
+            if self.bounded:
+                state = return_grant(state, item.size)
+        elif item is not None and not state.closed:
+            state = put_idle(state, item)
+        return [replace(spec, model=state, hands=hands)]
 
     def _return_grant(self, spec: SpecState, action: ReturnGrant) -> list[SpecState]:
         if not self.bounded:
@@ -109,13 +247,26 @@ class PoolSpec:
         if take.outcome == "closed" or state.closed:
             return [spec] if state.closed and take.outcome in ("closed", "unknown") else []
         after, item = take_free(state)
+        if take.outcome == "held":
+            if any(hand[0] == take.owner for hand in spec.hands):
+                return []
+            return [replace(spec, model=after, hands=spec.hands | {(take.owner, item, False)})]
+        if take.outcome == "empty":
+            # None: nothing there, or someone waits (everything is theirs).
+            return [spec] if self.bounded and (item is None or state.waiters) else []
+        if take.waiter is None:
+            if state.waiters and take.outcome != "unknown":
+                return []  # no barging: a caller that does not wait takes nothing
+        elif head(state) != take.waiter:
+            return []  # only the head takes
+        else:
+            after = leave(after, take.waiter)
+            spec = replace(spec, decided=spec.decided - {take.waiter})
         taken = replace(spec, model=after)
         if take.outcome == "unknown":
             return [taken]
         if take.outcome == "reuse":
             return [taken] if item == take.resource else []
-        if take.outcome == "empty":
-            return [spec] if self.bounded and item is None else []
         # take.outcome == "grow"
         if not self.bounded:
             return [spec] if item is None else []
@@ -126,3 +277,15 @@ class PoolSpec:
         if item.size < take.attempts:
             return []
         return [replace(taken, owed=taken.owed | {(take.owner, item.size - take.attempts + 1)})]
+
+
+def _entitle(before: SpecState, after: SpecState) -> SpecState:
+    """Keep `entitled` true to its definition after a step from `before` to `after`.
+
+    The head is entitled once `free` holds something while it is the head,
+    and stays entitled until it leaves; a new head starts afresh.
+    """
+    waiters = after.model.waiters
+    same_head = bool(waiters) and before.model.waiters[:1] == waiters[:1]
+    entitled = bool(waiters) and ((before.entitled and same_head) or bool(after.model.free))
+    return after if entitled == after.entitled else replace(after, entitled=entitled)

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rpool import AutoScale
+from rpool import AutoScale, Static
 from tests.lincheck.checker import Operation, check
 from tests.lincheck.spec import (
+    CheckWaiters,
+    Enqueue,
     Input,
+    Leave,
     PoolSpec,
     PutIdle,
     ReturnGrant,
     SetClosed,
     SpecState,
     TakeFree,
+    Yield,
 )
+from tests.lincheck.waiting import Acquire, WaitingTrial
 from tests.model import Grant, State
-from tests.programs import Command, Program, Trial
+from tests.probe import Event
+from tests.programs import Command, Program, Trial, run_threads
 from tests.scheduler import Scheduler
 from tests.scheduler.choosers import RandomChooser
 from tests.scheduler.instrument import ScheduledPool
@@ -171,5 +177,151 @@ def test_a_history_of_hundreds_of_operations_is_checked_in_few_configurations() 
         # The cost is the number of configurations the search expanded: a few
         # per operation, far from the worst case (exponential in concurrency).
         assert verdict.configurations < 20 * operations
+    finally:
+        trial.release_all()
+
+
+# --- waiting: the FIFO blocking spec ------------------------------------------------
+#
+# Waiters are numbered 1, 2; T is a caller that does not wait. Each history
+# starts with nothing idle or spare unless it says otherwise.
+
+
+def none_get(call: int, ret: int, process: int, owner: int) -> list[Operation[Input]]:
+    """A get() that returned None where callers may wait: its three actions."""
+    return [
+        Operation(call, ret, process, action, repr(action), group=owner)
+        for action in (TakeFree("held", owner=owner), CheckWaiters(owner), Yield(owner))
+    ]
+
+
+def served(call: int, ret: int, process: int, waiter: int, resource: int) -> Operation[Input]:
+    return pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter))
+
+
+def waiting(*ops: Operation[Input] | list[Operation[Input]], start: tuple[int, ...] = ()) -> bool:
+    flat = [op for item in ops for op in (item if isinstance(item, list) else [item])]
+    return verdict_of(start, *flat)
+
+
+def test_a_barging_get_is_rejected() -> None:
+    """W1 waits; r0 comes back; a later get() takes it: it must have gone to W1."""
+    before = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))]
+    barging = pool_op(4, 5, 2, TakeFree("reuse", 0))
+    later = [pool_op(6, 7, 0, PutIdle(1)), served(8, 9, 1, 1, 1)]
+    assert not waiting(*before, barging, *later)
+    # A get() that came before W1 did may take r0.
+    first = [pool_op(0, 1, 0, PutIdle(0)), pool_op(2, 3, 2, TakeFree("reuse", 0))]
+    assert waiting(*first, pool_op(4, 5, 1, Enqueue(1)), *later)
+    # Served in order, a later get() gets what comes back next.
+    assert waiting(*before, served(4, 5, 1, 1, 0), later[0], pool_op(8, 9, 2, TakeFree("reuse", 1)))
+
+
+def test_none_from_get_is_legal_only_while_someone_waits() -> None:
+    idle = pool_op(2, 3, 0, PutIdle(0))
+    assert not waiting(idle, none_get(4, 5, 2, owner=9))
+    enqueue = pool_op(0, 1, 1, Enqueue(1))
+    assert waiting(enqueue, idle, none_get(4, 5, 2, owner=9), served(6, 7, 1, 1, 0))
+
+
+def test_a_timeout_while_the_head_could_take_is_rejected() -> None:
+    """W1 waits, r0 comes back: W1 was the head while r0 was there, so no timeout."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    assert not waiting(enqueue, idle, pool_op(4, 5, 1, Leave(1, "timeout")))
+    # A timeout that may have come before r0 did is legal.
+    assert waiting(enqueue, idle, pool_op(1, 5, 1, Leave(1, "timeout")))
+    # So is a cancellation, at any time.
+    assert waiting(enqueue, idle, pool_op(4, 5, 1, Leave(1, "cancel")))
+    # And the timeout of a waiter that never was the head.
+    second = pool_op(0, 1, 2, Enqueue(2))
+    assert waiting(enqueue, second, idle, pool_op(4, 5, 2, Leave(2, "timeout")))
+    # Also while a get() holds r0 on its way to giving it back.
+    assert not waiting(
+        enqueue, idle, none_get(4, 9, 2, owner=9), pool_op(5, 6, 1, Leave(1, "timeout"))
+    )
+
+
+def test_lifo_service_is_rejected() -> None:
+    """W1 then W2 wait: r0 goes to W1, r1 to W2, not the other way round."""
+    queue = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 2, Enqueue(2))]
+    lifo = [
+        pool_op(4, 5, 0, PutIdle(0)),
+        served(6, 7, 2, 2, 0),
+        pool_op(8, 9, 0, PutIdle(1)),
+        served(10, 11, 1, 1, 1),
+    ]
+    assert not waiting(*queue, *lifo)
+    fifo = [lifo[0], served(6, 7, 1, 1, 0), lifo[2], served(10, 11, 2, 2, 1)]
+    assert waiting(*queue, *fifo)
+
+
+def test_a_caller_that_could_take_may_not_wait() -> None:
+    """Enqueue is legal only if the caller could not take: someone waits, or nothing is there."""
+    assert not waiting(pool_op(0, 1, 1, Enqueue(1)), start=(0,))
+    assert waiting(pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Leave(1, "timeout")))
+    # Behind a waiter it may, even with r0 there: r0 is the head's.
+    assert waiting(
+        pool_op(0, 1, 1, Enqueue(1)),
+        pool_op(2, 3, 0, PutIdle(0)),
+        pool_op(4, 5, 2, Enqueue(2)),
+        served(6, 7, 1, 1, 0),
+    )
+
+
+def test_close_ends_every_wait_and_nothing_else_does() -> None:
+    enqueue = pool_op(0, 1, 1, Enqueue(1))
+    close = pool_op(2, 3, 0, SetClosed())
+    assert waiting(enqueue, close, pool_op(4, 5, 1, Leave(1, "closed")))
+    assert not waiting(enqueue, close, pool_op(0, 1, 1, Leave(1, "closed")))
+    # A waiter is not served from a closed pool.
+    assert not waiting(pool_op(0, 1, 0, PutIdle(0)), enqueue, close, served(4, 5, 1, 1, 0))
+
+
+def test_the_head_may_take_another_item_while_a_get_holds_one() -> None:
+    """W1 and W2 wait, r0 and r1 come back; a get() pops r1 and gives it back later:
+    meanwhile W1 takes r0, and W2 then takes r1 (Pool._yield's steps)."""
+    assert waiting(
+        pool_op(0, 1, 1, Enqueue(1)),
+        pool_op(2, 3, 2, Enqueue(2)),
+        pool_op(4, 5, 0, PutIdle(0)),
+        pool_op(6, 7, 0, PutIdle(1)),
+        none_get(8, 20, 3, owner=9),
+        served(9, 10, 1, 1, 0),
+        served(21, 22, 2, 2, 1),
+    )
+
+
+def test_a_timeout_decided_early_is_legal_only_in_the_split_form() -> None:
+    """The race of test_parallel.py's race("look"): W1 decides to time out before r0
+    comes back, but leaves the queue only after a get() saw it there. The strict
+    form rejects it."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(4, 5, 0, PutIdle(0))
+    get = none_get(6, 7, 2, owner=9)
+    timeout = pool_op(2, 10, 1, Leave(1, "timeout"))
+    assert not waiting(enqueue, idle, get, timeout)
+    assert waiting(enqueue, idle, get, timeout, pool_op(2, 3, 1, Leave(1, "decide")))
+    # Deciding after r0 came back is not legal either.
+    assert not waiting(enqueue, idle, get, timeout, pool_op(8, 9, 1, Leave(1, "decide")))
+
+
+def test_the_checker_is_not_blind_to_real_waiting_histories() -> None:
+    """A real threaded history, then the same with one result changed, rejected."""
+    program = Program(
+        Static(count=1),
+        (Command("get"),),
+        ((Command("release"),), (Acquire(timeout=5.0),)),
+    )
+    trial = WaitingTrial(program)
+    try:
+        run_threads(trial)
+        assert trial.verdict(atomic_get=False, split_timeouts=False).ok
+        log = trial.lab.logs[1]
+        returned = [e for e in log if e.kind == "return"]
+        assert [e.detail for e in returned] == ["r0"]
+        # Claim instead that the acquire() timed out: r0 was there before it
+        # began, or came back while it was the head.
+        ret = returned[0]
+        log[log.index(ret)] = Event(ret.t, ret.process, "return", None, "PoolTimeout")
+        assert not trial.verdict(atomic_get=False, split_timeouts=False).ok
     finally:
         trial.release_all()
