@@ -75,6 +75,7 @@ def operations(
     replaces: bool,
     raising_get_takes: bool = True,
     split_timeouts: bool = False,
+    atomic_nones: bool = False,
 ) -> list[Operation[Input]]:
     """The actions of every logged operation; `replaces` is True for a Static pool.
 
@@ -86,7 +87,9 @@ def operations(
     (see test_parallel.py, test_get_racing_close_is_atomic).
 
     If any operation is an acquire(), callers may wait, and a None from get()
-    is the three actions of the table. `split_timeouts`: a timeout is also
+    is the three actions of the table, unless `atomic_nones`: then it is one
+    action, TakeFree "empty" (nothing there, or someone waits), as a
+    sequential pool's get() would be. `split_timeouts`: a timeout is also
     decided (`Leave(w, "decide")`) after the waiter's last wake, before it
     leaves; see tests/lincheck/spec.py.
     """
@@ -102,7 +105,9 @@ def operations(
         for n, start in enumerate(starts):
             end = starts[n + 1] if n + 1 < len(starts) else len(events)
             group += 1
-            options = Options(replaces, raising_get_takes, waiting, split_timeouts)
+            options = Options(
+                replaces, raising_get_takes, waiting and not atomic_nones, split_timeouts
+            )
             result += _parse(process, events[start:end], options, group)
     return result
 

@@ -141,10 +141,15 @@ class WaitingTrial(Trial):
             return split
         return strict
 
-    def verdict(self, atomic_get: bool, split_timeouts: bool) -> Verdict[SpecState, Input]:
+    def verdict(
+        self, atomic_get: bool, split_timeouts: bool, atomic_nones: bool = False
+    ) -> Verdict[SpecState, Input]:
+        """The verdict with the options of `operations`, without fallback."""
         logs = {p: events for p, events in self.lab.logs.items() if p >= 0}
         replaces = isinstance(self.program.mode, Static)
-        ops = operations(logs, replaces, not atomic_get, split_timeouts=split_timeouts)
+        ops = operations(
+            logs, replaces, not atomic_get, split_timeouts=split_timeouts, atomic_nones=atomic_nones
+        )
         spec = PoolSpec(bounded=self.maximum is not None)
         return check(ops, self.start, spec.step, resources_consistent(ops))
 
