@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 from rpool import AutoScale, PoolStats, PoolTimeout, Static
 from tests.conftest import record_checked
 from tests.lincheck.waiting import Acquire, LoggedPool, WaitingTrial, waiting_programs
-from tests.probe import Lab, Plan, Probe
+from tests.probe import Event, Lab, Plan, Probe
 from tests.programs import Command, Program, Trial, programs, run_threads
 from tests.scheduler import Chooser, Run, Scheduler
 from tests.scheduler.choosers import PCTChooser, ScriptChooser
@@ -243,15 +243,28 @@ def test_threaded_waiting_histories_are_linearizable(program: Program) -> None:
         finally:
             trial.release_all()
         events = [e for log in trial.lab.logs.values() for e in log]
-        waits = [i for i, e in enumerate(events) if e.kind == "wait"]
         record_checked(
             "threaded waiting histories",
             linearizable=1,
             operations=sum(e.kind == "call" for e in events),
             acquires=sum(e.kind == "call" and e.detail.startswith("acquire") for e in events),
-            waited=len(waits),
+            waited=sum(e.kind == "wait" for e in events),
+            served_after_waiting=sum(served_after_waiting(log) for log in trial.lab.logs.values()),
             late_timeouts=trial.late_timeouts,
         )
+
+
+def served_after_waiting(log: list[Event]) -> int:
+    """How many of a thread's acquire() calls waited and then got a resource."""
+    count, waited = 0, False
+    for event in log:
+        if event.kind == "call":
+            waited = False
+        elif event.kind == "wait":
+            waited = True
+        elif event.kind == "return" and waited and event.number is not None:
+            count += 1
+    return count
 
 
 class HookedDeque(deque[Any]):
