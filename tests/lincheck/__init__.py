@@ -2,6 +2,8 @@
 
 `checker.check` searches for a legal order of a history's operations;
 `spec.PoolSpec` is the pool's sequential spec in the model's actions;
-`history.operations` turns a probed pool's event logs into those actions.
+`history.operations` turns a probed pool's event logs into those actions;
+`waiting` draws and runs programs with `acquire(timeout)` on a pool whose
+waiters log what they do.
 See docs/testing.md.
 """

@@ -114,6 +114,8 @@ def operations(
 
 @dataclass(frozen=True)
 class Options:
+    """How `operations` reads every call of one history (its arguments, and `waiting`)."""
+
     replaces: bool
     raising_get_takes: bool
     waiting: bool
