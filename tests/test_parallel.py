@@ -374,10 +374,10 @@ def test_a_release_during_the_last_look_meets_a_timeout_in_the_split_form() -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="src (issue 11): between a head's last look and its GiveUp the waiter is still "
-    "alive in _waiters, so a get() that pops a resource released meanwhile yields it to "
-    "that waiter and returns None; the waiter times out, and the resource stays idle "
-    "(277e2d7 narrowed this window to a few bytecodes and accepts what is left)",
+    reason="documented limit (design.md, Waiting, Linearization): between a head's last "
+    "look and its GiveUp the waiter is still alive in _waiters, so a get() that pops a "
+    "resource released meanwhile yields it to that waiter and returns None; the waiter "
+    "times out and passes the resource on (a timeout 'at the very moment')",
 )
 def test_no_get_returns_none_for_a_waiter_that_times_out() -> None:
     """FIFO blocking spec: a timeout is legal only if the waiter was never the head at
@@ -443,9 +443,9 @@ def test_a_get_may_miss_while_another_get_yields_in_the_split_form() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="src (issue 11): get() is not atomic once it may yield: between its pop and "
-    "its Yield the item is in nobody's reach, so a concurrent get() returns None while "
-    "nobody waits; design.md claims get() linearizable, None results included",
+    reason="documented limit (design.md, Waiting, Linearization): get() is three steps "
+    "once it may yield; between its pop and its Yield the item is in nobody's reach, so "
+    "a concurrent get() may return None while nobody waits",
 )
 def test_get_is_linearizable_as_one_step_when_callers_may_wait() -> None:
     """The sequential FIFO spec, get() as one step: in `yielding_get()` P1's get() ran
