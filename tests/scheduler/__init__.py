@@ -3,7 +3,9 @@
 `Scheduler` runs threads one at a time, switching only at scheduling points;
 `choosers` decide the order (replay, random, PCT, Hypothesis-drawn);
 `explore.bounded_schedules` enumerates all schedules up to a preemption bound;
-`instrument.ScheduledPool` is a pool whose steps are scheduling points.
+`instrument.ScheduledPool` is a pool whose steps are scheduling points, and
+whose waiters park at a point where the scheduler decides between a ring and
+a timeout.
 See docs/testing.md.
 """
 
@@ -12,5 +14,6 @@ from .scheduler import Run as Run
 from .scheduler import Scheduler as Scheduler
 from .scheduler import Step as Step
 from .scheduler import point as point
+from .scheduler import quiet as quiet
 
-__all__ = ["Chooser", "Run", "Scheduler", "Step", "point"]
+__all__ = ["Chooser", "Run", "Scheduler", "Step", "point", "quiet"]

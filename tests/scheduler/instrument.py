@@ -13,14 +13,17 @@ stands in front of, and by the operation itself (`free.pop`, ...):
 | operation | action |
 |---|---|
 | `free.__len__`, `free.pop()`, `free[-1]` in get | TakeFree |
+| `free.__len__`, `waiters.__len__` in `waiting()` (leaving) | PassOn |
 | `free.pop()` in `_drain` | DrainFree |
 | `free.append()`, `free.extend()`, `free += ...` | PutIdle |
 | `free.appendleft()` | ReturnGrant |
 | `free.copy()`, `waiters.copy()` | (none: a snapshot reads, changes nothing) |
 | `waiters.__len__` | CheckWaiters |
-| `waiters[0]` | CheckHead |
-| `waiters.append()` | Enqueue |
-| `waiters.remove()` | Leave |
+| `waiters[0]`, a read of `waiter.alive` | CheckHead |
+| `waiters.append()` (or `appendleft()`) | Enqueue |
+| the store `waiter.alive = False`, `waiters.remove()` | Leave |
+| `waiter.put(None)` | Ring |
+| `waiter.get(timeout=...)` | Park |
 | `orphans += ...` in `PoolGuard.__del__` | Orphan |
 | `orphans += ...` in a handler | Recover |
 | `orphans.__len__`, `orphans.pop()` | TakeOrphan |
@@ -31,21 +34,38 @@ stands in front of, and by the operation itself (`free.pop`, ...):
 The user callbacks (Create, Reset, Discard) are points in tests/probe.py, and
 Claim is a point the test harness places just before `guard.release()`, whose
 first step is the claim. Points in threads no scheduler runs do nothing.
+
+Waiting (`acquire()`). `Pool._waiter_type` and `Pool._clock` are seams too:
+a `ScheduledPool` gets its own `VirtualClock`, which stands still until a
+waiter's park times out, and `ScheduledWaiter`s that park at a point, Park,
+whose step is the park's return. The scheduler picks a parked thread only if
+it can return: it was rung (a token is pending: the park returns it), or it
+has a timeout (the park then times out: the clock jumps just past that
+waiter's deadline, and the park raises `queue.Empty`, so the waiting
+generator sees its deadline passed). A thread parked with no token and no
+timeout is not runnable until some other thread rings it (tests/scheduler/
+scheduler.py, "Parked threads"). No wall-clock time passes in a scheduled
+run. Outside one (a thread no scheduler runs, or after the run let every
+thread go), a park with a token returns it, one with a timeout times out at
+once on the virtual clock, and one with neither really waits for a ring.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections import deque
+from queue import Empty
 from typing import Any, ClassVar, Self, SupportsIndex, TypeVar
 
 from rpool import Pool, ScaleMode
 from rpool._poolable import Factory, Poolable
 from rpool._stats import Tally
+from rpool._waiters import ThreadWaiter
 
 from .scheduler import point
 
-__all__ = ["ScheduledDeque", "ScheduledPool", "ScheduledTally"]
+__all__ = ["ScheduledDeque", "ScheduledPool", "ScheduledTally", "ScheduledWaiter", "VirtualClock"]
 
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
@@ -53,6 +73,8 @@ R = TypeVar("R", bound=Poolable[Any])
 # The member descriptor of Pool's `_closed` slot, which the property below
 # reads and writes once it has stopped at its point.
 _CLOSED: Any = Pool.__dict__["_closed"]
+# Likewise for ThreadWaiter's `alive` slot.
+_ALIVE: Any = ThreadWaiter.__dict__["alive"]
 
 
 def _caller() -> str:
@@ -73,7 +95,15 @@ class ScheduledDeque(deque[Any]):
     }
 
     def __len__(self) -> int:
-        point(self._LEN_ACTION[self.role], f"{self.role}.len")
+        caller = _caller()
+        if caller == "__del__":
+            # A guard's finalizer reads `waiters` after its Orphan step, to
+            # ring a parked head: folded into that step, since a finalizer
+            # has one point (scheduler.py, "Finalizers").
+            return super().__len__()
+        # A waiter leaving reads both `free` and `waiters` to pass on.
+        action = "PassOn" if caller == "waiting" else self._LEN_ACTION[self.role]
+        point(action, f"{self.role}.len")
         return super().__len__()
 
     # deque narrows Sequence's signatures of these two the same way (typeshed).
@@ -103,7 +133,7 @@ class ScheduledDeque(deque[Any]):
         super().append(item)
 
     def appendleft(self, item: Any, /) -> None:
-        point("ReturnGrant", f"{self.role}.appendleft")
+        point("Enqueue" if self.role == "waiters" else "ReturnGrant", f"{self.role}.appendleft")
         super().appendleft(item)
 
     def extend(self, items: Any, /) -> None:
@@ -144,6 +174,71 @@ class ScheduledTally(Tally):
         return int(text[text.index("(") + 1 : -1])
 
 
+class VirtualClock:
+    """A pool's clock (`Pool._clock`) in a scheduled run: it moves only when a park times out."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def expire(self, timeout: float) -> None:
+        """Move just past `timeout` seconds from now: a deadline read then has passed."""
+        self.now = max(self.now, math.nextafter(self.now + timeout, math.inf))
+
+
+class ScheduledWaiter(ThreadWaiter):
+    """A thread's waiter whose park, ring and `alive` flag are scheduling points.
+
+    `clock` is the pool's `VirtualClock` (a `ScheduledPool` makes a subclass
+    per pool that sets it). `park` is the timeout of the park in progress:
+    None while not parked, `math.inf` for a park with no timeout.
+    """
+
+    clock: ClassVar[VirtualClock] = VirtualClock()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.park: float | None = None
+
+    @property  # the slot, read and written through a point
+    def alive(self) -> bool:
+        point("CheckHead", "waiter.alive")
+        return bool(_ALIVE.__get__(self))
+
+    @alive.setter
+    def alive(self, value: bool) -> None:
+        if not value:  # the constructor's store is not a step: nobody sees the waiter yet
+            point("Leave", "waiter.alive")
+        _ALIVE.__set__(self, value)
+
+    def peek_alive(self) -> bool:
+        """`alive`, read without a scheduling point (for checks made between steps)."""
+        return bool(_ALIVE.__get__(self))
+
+    def can_return(self) -> bool:
+        """Whether the park in progress can return now: rung, or it has a timeout."""
+        return not self.empty() or self.park != math.inf
+
+    def put(self, item: None, block: bool = True, timeout: float | None = None) -> None:
+        point("Ring", "waiter.put")
+        super().put(item, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> None:
+        self.park = math.inf if timeout is None else timeout
+        try:
+            point("Park", "waiter.get", self.can_return)
+        finally:
+            self.park = None
+        if not self.empty():  # rung: the park returns the token at once
+            return super().get(False)
+        if timeout is None:  # not scheduled (any more): wait for a real ring
+            return super().get()
+        self.clock.expire(timeout)
+        raise Empty
+
+
 # Pool is @final for users; this test seam is its only subclass, and exists so
 # that the reads and writes of the `_closed` slot become scheduling points.
 class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
@@ -156,6 +251,11 @@ class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
         super().__init__(resource, mode, context)
         self._orphans.role = "orphans"  # type: ignore[attr-defined]
         self._waiters.role = "waiters"  # type: ignore[attr-defined]
+        # This pool's own time, and waiters that read it (instance attributes
+        # shadow the class's seams: unlike Pool, this subclass has a __dict__).
+        self.clock = clock = VirtualClock()
+        self._clock = clock
+        self._waiter_type = type("ScheduledWaiter", (ScheduledWaiter,), {"clock": clock})
         # Name each counter after its slot (`_created` is "created").
         for slot in Pool.__slots__:
             counter = getattr(self, slot, None)

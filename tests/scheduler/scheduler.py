@@ -18,6 +18,19 @@ every point, and to log traces). A thread that does not reach its next point
 within `timeout` seconds is blocked in something the scheduler does not
 control, such as a lock: the run ends and says so (`Run.blocked`).
 
+Parked threads. A point may say when its thread can go on: `point(action, op,
+ready=...)`, where `ready()` is asked, with every thread stopped, before each
+decision. A thread whose `ready()` says False is *parked*: it waits for
+something another thread must do (tests/scheduler/instrument.py's waiter parks
+this way until it is rung, unless it has a timeout, which the scheduler may
+then choose to let expire), and the chooser does not see it. It becomes
+runnable again as soon as its `ready()` says True. A run in which every thread
+left is parked ends (`Run.parked`): nothing can happen any more, which is a
+deadlock, or the end of a program whose waiters wait for good. `quiet()` is a
+point at which a thread waits until every other thread has finished or is
+parked: a harness thread uses it to look at the pool at rest, then to give
+back or close what lets the parked threads finish.
+
 Finalizers. On the GIL build an object's `__del__` runs where its last
 reference is dropped, inside the step that drops it. On the free-threaded
 build (biased reference counting) an object dropped by a thread other than the
@@ -44,20 +57,37 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Chooser", "Run", "Scheduler", "Step", "point"]
+__all__ = ["Chooser", "Run", "Scheduler", "Step", "point", "quiet"]
 
 _local = threading.local()
 
 
-def point(action: str | None, op: str) -> None:
+def point(action: str | None, op: str, ready: Callable[[], bool] | None = None) -> None:
     """A scheduling point in front of the atomic step `op` (model action `action`).
 
     In a thread run by a `Scheduler`, wait here until the scheduler picks this
-    thread; elsewhere, return at once.
+    thread; elsewhere, return at once. With `ready`, the thread is parked
+    (never picked) while `ready()` is False; the scheduler asks it with every
+    thread stopped, so it may read shared state freely.
     """
     worker: _Worker | None = getattr(_local, "worker", None)
     if worker is not None:
-        worker.pause(action, op)
+        worker.pause(action, op, ready)
+
+
+def _quiet() -> bool:
+    """The `ready` of `quiet()`'s point; the scheduler tells it apart by identity."""
+    return True
+
+
+def quiet() -> None:
+    """A point at which the calling thread waits until every other one has finished or is parked.
+
+    The step after it runs with all other threads stopped for good unless
+    this thread wakes one. If several threads wait here, they go one at a
+    time. Outside a scheduled run it returns at once.
+    """
+    point("Quiet", "quiet", _quiet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +126,8 @@ class Run:
     """Threads the run stopped for good (see `Scheduler.stop`)."""
     blocked: int | None = None
     """The thread that did not reach its next point in time, if any."""
+    parked: set[int] = field(default_factory=set)
+    """The threads still parked when the run ended because no thread could go on."""
     failure: BaseException | None = None
     """What `after_step` raised, if it did; the run ended there."""
 
@@ -105,6 +137,9 @@ class Run:
         lines += [f"  {s.index:4d}  T{s.thread}  {s.action or '-':12s} {s.op}" for s in self.steps]
         if self.blocked is not None:
             lines.append(f"  T{self.blocked} blocked: it did not reach its next scheduling point")
+        if self.parked:
+            threads = ", ".join(f"T{thread}" for thread in sorted(self.parked))
+            lines.append(f"  parked for good: {threads}")
         return "\n".join(lines)
 
 
@@ -120,6 +155,8 @@ class _Worker:
         self.go: queue.SimpleQueue[None] = queue.SimpleQueue()
         self.action: str | None = "Start"
         self.op = "start"
+        self.ready: Callable[[], bool] | None = None
+        """The `ready` of the point where the thread waits (None: always runnable)."""
         self.steps = 0
         self.depth = 0
         """Pauses in progress: more than one while a finalizer's point interrupts one."""
@@ -139,7 +176,7 @@ class _Worker:
         finally:
             _local.worker = None
             self.scheduler._run.finished.add(self.index)
-            self.action, self.op = None, "finished"
+            self.action, self.op, self.ready = None, "finished", None
             self.scheduler._yielded.put(None)
             # Stay until the run ends: on the free-threaded build a finalizer
             # queued for this thread would otherwise run while it exits, in
@@ -148,7 +185,7 @@ class _Worker:
             if not self.scheduler._free:
                 self.go.get()
 
-    def pause(self, action: str | None, op: str) -> None:
+    def pause(self, action: str | None, op: str, ready: Callable[[], bool] | None = None) -> None:
         if self.scheduler._free:
             return
         if self.depth:
@@ -158,10 +195,11 @@ class _Worker:
         self.depth += 1
         try:
             while True:
-                self.action, self.op = action, op
+                self.action, self.op, self.ready = action, op, ready
                 self.interrupted = False
                 self.scheduler._yielded.put(None)
                 self.go.get()
+                self.ready = None
                 # Free-threaded build: finalizers queued for this thread while
                 # it waited run at its next check for pending work, which this
                 # call makes happen here, before this point's own step.
@@ -185,6 +223,12 @@ class Scheduler:
     each step: if it says True, that thread never runs again in this run (its
     operation stays pending), which is how a thread stopped forever at any
     point is simulated.
+
+    `wake()`, if given, is called when a run ends before every thread has
+    finished (threads parked for good, `Run.parked`, or a failed
+    `after_step`), once every thread has been let go: it must make the parks
+    of the threads that now run freely return (close the pool, ring the
+    waiters), or leaving `running` waits `timeout` seconds for each of them.
     """
 
     def __init__(
@@ -194,11 +238,13 @@ class Scheduler:
         after_step: Callable[[Step], None] | None = None,
         stop: Callable[[int, int], bool] | None = None,
         timeout: float = 10.0,
+        wake: Callable[[], object] | None = None,
     ) -> None:
         self.chooser = chooser
         self.after_step = after_step
         self.stop = stop
         self.timeout = timeout
+        self.wake = wake
         self._yielded: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._free = False
         self._run = Run()
@@ -231,6 +277,8 @@ class Scheduler:
             self._free = True
             for worker in workers:
                 worker.go.put(None)
+            if self.wake is not None and len(run.finished) < len(workers):
+                self.wake()
             for worker in workers:
                 worker.thread.join(self.timeout)
 
@@ -238,6 +286,31 @@ class Scheduler:
         """The model action of the point where `thread` waits (None: no action, or not waiting)."""
         worker = self._workers.get(thread)
         return None if worker is None else worker.action
+
+    def parked(self) -> set[int]:
+        """The threads parked now: waiting at a point whose `ready()` says False.
+
+        Call it with every other thread stopped: from `after_step`, or from
+        the one scheduled thread that is running.
+        """
+        return {
+            worker.index
+            for worker in self._workers.values()
+            if worker.index not in self._run.finished | self._run.stopped
+            and worker.ready is not None
+            and worker.ready is not _quiet
+            and not worker.ready()
+        }
+
+    def _runnable(self, workers: list[_Worker], run: Run) -> tuple[list[int], list[int]]:
+        """(the threads the chooser may pick, the threads neither finished nor stopped)."""
+        live = [w for w in workers if w.index not in run.finished | run.stopped]
+        runnable = [
+            w.index for w in live if w.ready is None or (w.ready is not _quiet and w.ready())
+        ]
+        if not runnable:  # everyone else is parked or finished: quiet() may go
+            runnable = [w.index for w in live if w.ready is _quiet]
+        return runnable, [w.index for w in live]
 
     def _wait(self) -> bool:
         """Wait for the running thread to stop at a point or end; False after `timeout`."""
@@ -258,8 +331,9 @@ class Scheduler:
                     and self.stop(worker.index, worker.steps)
                 ):
                     run.stopped.add(worker.index)
-            runnable = [w.index for w in workers if w.index not in run.finished | run.stopped]
+            runnable, live = self._runnable(workers, run)
             if not runnable:
+                run.parked = set(live)
                 return
             chosen = self.chooser.choose(runnable, current)
             if chosen not in runnable:

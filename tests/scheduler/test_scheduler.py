@@ -14,7 +14,7 @@ from math import comb
 from rpool import AutoScale, Static
 from tests.conftest import gil_enabled
 from tests.programs import Command, Program, Trial
-from tests.scheduler import Chooser, Run, Scheduler, point
+from tests.scheduler import Chooser, Run, Scheduler, point, quiet
 from tests.scheduler.choosers import PCTChooser, RandomChooser, ReplayChooser, ScriptChooser
 from tests.scheduler.explore import bounded_schedules
 from tests.scheduler.instrument import ScheduledPool
@@ -240,3 +240,78 @@ def test_a_finished_thread_s_finalizers_wait_for_the_end_of_the_run() -> None:
         assert ops == [(1, "start"), (0, "start"), (0, "drop"), (0, "finalize"), (0, "after")]
     else:
         assert ops == [(1, "start"), (0, "start"), (0, "drop"), (0, "after")]
+
+
+class Gate:
+    """A thread parks at `wait()` until another calls `open()`; both are points."""
+
+    def __init__(self) -> None:
+        self.is_open = False
+
+    def wait(self) -> None:
+        point("Park", "gate.wait", ready=lambda: self.is_open)
+
+    def open(self) -> None:
+        point(None, "gate.open")
+        self.is_open = True
+
+
+def test_a_parked_thread_is_never_chosen_until_it_is_ready() -> None:
+    for seed in range(20):
+        gate = Gate()
+        order: list[str] = []
+
+        def waiter(gate: Gate = gate, order: list[str] = order) -> None:
+            gate.wait()
+            order.append("through")
+
+        def opener(gate: Gate = gate, order: list[str] = order) -> None:
+            point(None, "before")
+            order.append("opening")
+            gate.open()
+
+        run = Scheduler(RandomChooser(seed)).run([waiter, opener])
+        assert run.finished == {0, 1} and not run.parked
+        assert order == ["opening", "through"]
+        # Once parked at the gate, T0 is chosen only after T1's open() step.
+        park = next(s.index for s in run.steps if s.op == "gate.wait")
+        opened = next(s.index for s in run.steps if s.op == "gate.open")
+        assert park > opened
+
+
+def test_a_run_where_everyone_left_is_parked_ends_and_says_who() -> None:
+    gate = Gate()
+    woken: list[int] = []
+    run = Scheduler(ReplayChooser([]), timeout=1.0, wake=lambda: woken.append(1)).run(
+        [gate.wait, lambda: point(None, "other")]
+    )
+    assert run.parked == {0} and run.blocked is None
+    # `wake` was called, and once the run let it go, T0 passed its point freely.
+    assert woken == [1] and run.finished == {0, 1}
+    assert "parked for good: T0" in run.describe()
+
+
+def test_quiet_waits_until_every_other_thread_has_finished_or_is_parked() -> None:
+    gate = Gate()
+    seen: list[tuple[str, set[int]]] = []
+    scheduler: Scheduler
+
+    def janitor() -> None:
+        quiet()
+        seen.append(("quiet", scheduler.parked()))
+        gate.open()
+
+    def worker() -> None:
+        for _ in range(3):
+            point(None, "work")
+
+    for seed in range(10):
+        gate = Gate()
+        seen.clear()
+        scheduler = Scheduler(RandomChooser(seed))
+        run = scheduler.run([janitor, gate.wait, worker])
+        assert run.finished == {0, 1, 2}
+        # The janitor went on only once the worker had finished and T1 was parked.
+        quiet_at = next(s.index for s in run.steps if s.op == "quiet")
+        assert [s.index for s in run.steps if s.op == "work"][-1] < quiet_at
+        assert seen == [("quiet", {1})]
