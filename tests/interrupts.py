@@ -32,34 +32,65 @@ during the recovery from the first, which no handler can undo (design.md,
 
 `at_depth()` runs an operation with the stack so close to the recursion
 limit that a call somewhere inside it raises a real RecursionError.
+
+Waiting. A scenario's pool is a `WaitingPool`, whose waiters are
+`ScriptedWaiter`s and whose clock is virtual. When the operation's waiter
+parks, the run's `meanwhile` actions go first, one per park, each in a second
+thread run to its end (what other threads do while this one waits: release,
+close, enqueue); the park then returns the token if it was rung, times out at
+once on the virtual clock if it has a timeout, and otherwise raises `Stuck`:
+it would wait forever. Other parked threads are stood for by *dummies*, plain
+`ThreadWaiter`s queued by the setup or by a `meanwhile` action, which never
+run. Besides the checks above, `check()` then finds:
+
+- no zombie: no live entry in the queue whose caller has gone (every later
+  caller would queue behind it, and every `get()` yield to it, for good);
+- no waiter stuck: the head, if a dummy, holds a token if anything is idle,
+  and in a closed pool every dummy does. `inject_everywhere` asks this of a
+  waiter's own operation at once (its Leave and PassOn run in a `finally`);
+  of a releaser, a `get()` that yields or `close()`, whose ring an interrupt
+  can cut off after the item is already idle, it asks it after one more
+  ordinary call (`nudge()`: a `get()`, or `close()` again), and counts the
+  runs that needed it (`Report.late`).
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 import rpool
-from rpool import Pool, PoolGuard, ScaleMode, Static
+from rpool import Pool, PoolClosedError, PoolGuard, ScaleMode, Static
+from rpool._waiters import ThreadWaiter
 
 from .resources import Res, Script
+from .scheduler.instrument import VirtualClock
 
 __all__ = [
     "Interrupt",
     "Report",
     "Run",
+    "Runaway",
     "Scenario",
+    "ScriptedWaiter",
+    "Stuck",
     "Tracer",
+    "WaitingPool",
     "at_depth",
     "check",
+    "elsewhere",
     "inject_everywhere",
+    "nudge",
     "settle",
+    "unrung",
 ]
 
 SOURCE = str(Path(rpool.__file__).resolve().parent)
@@ -69,12 +100,25 @@ class Interrupt(BaseException):
     """The injected exception: like KeyboardInterrupt, not an Exception."""
 
 
+class Stuck(BaseException):
+    """Raised by a park that nothing can end: no token, no timeout, no action left."""
+
+
+class Runaway(BaseException):
+    """Raised by the tracer once a run has gone through `RUNAWAY` lines: a livelock."""
+
+
+RUNAWAY = 200_000
+"""Line events after which a traced run is a livelock; the largest scenario takes a few hundred."""
+
+
 class Tracer:
     """Numbers the line events of rpool's code; raises `Interrupt` at number `target`."""
 
     def __init__(self, target: int | None = None) -> None:
         self.target = target
         self.count = 0
+        self.lines = 0
         self.skipped = 0
         self.points: list[tuple[str, int]] = []
 
@@ -86,6 +130,9 @@ class Tracer:
     def _local(self, frame: FrameType, event: str, arg: object) -> Any:
         if event != "line":
             return self._local
+        self.lines += 1
+        if self.lines == RUNAWAY:
+            raise Runaway(f"{RUNAWAY} lines: a loop that never ends ({frame.f_code.co_name})")
         if sys.exc_info()[1] is not None:
             self.skipped += 1
             return self._local
@@ -113,6 +160,68 @@ class Run:
     guards: list[PoolGuard[Res]] = field(default_factory=list)
     outcome: str = ""
     """"returned", or the name of the exception the operation raised."""
+    clock: VirtualClock = field(default_factory=VirtualClock)
+    meanwhile: list[Callable[[Run], object]] = field(default_factory=list)
+    """What other threads do while the operation's waiter is parked, one action per park."""
+    dummies: list[ThreadWaiter] = field(default_factory=list)
+    """Waiters queued for threads that stay parked (they never run)."""
+    elsewhere: list[BaseException] = field(default_factory=list)
+    """What a `meanwhile` action raised: the harness's failure, not the pool's."""
+    late: bool = False
+    """A parked waiter was rung only by one more ordinary call (see `nudge`)."""
+
+
+class ScriptedWaiter(ThreadWaiter):
+    """A waiter whose park lets the run's other threads act, then returns or times out."""
+
+    run: ClassVar[Run]
+
+    def get(self, block: bool = True, timeout: float | None = None) -> None:
+        run = self.run
+        if run.meanwhile:
+            elsewhere(run, run.meanwhile.pop(0))
+        if not self.empty():  # rung: the park returns the token
+            return super().get(False)
+        if timeout is not None:  # time passes, in no time
+            run.clock.expire(timeout)
+            raise Empty
+        raise Stuck("a waiter parked with no ring to come and no timeout: it would wait forever")
+
+
+def elsewhere(run: Run, action: Callable[[Run], object]) -> None:
+    """Run `action(run)` in another thread, to its end (untraced: the tracer is per thread).
+
+    The other thread has a stack of its own; this one gets room to start and
+    join it even at the recursion limit (`at_depth`), so that the action has
+    always ended when this returns: either this raises before the thread
+    starts, or the action runs to its end first.
+    """
+
+    def main() -> None:
+        try:
+            action(run)
+        except BaseException as error:  # reported by check(), as the harness's failure
+            run.elsewhere.append(error)
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 200)
+    try:
+        thread = threading.Thread(target=main)
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+# Pool is @final for users; tests subclass it to give waiting its seams (as
+# tests/scheduler/instrument.py's ScheduledPool does).
+class WaitingPool(Pool[Script, Res]):  # type: ignore[misc]
+    """A `Pool` whose waiters park on their run's script, on the run's virtual clock."""
+
+    def attach(self, run: Run) -> None:
+        # Instance attributes shadow the class's seams (this subclass has a __dict__).
+        self._clock = run.clock
+        self._waiter_type = type("ScriptedWaiter", (ScriptedWaiter,), {"run": run})
 
 
 @dataclass(frozen=True)
@@ -127,10 +236,14 @@ class Scenario:
     mode: ScaleMode
     setup: Callable[[Run], None]
     operation: Callable[[Run], object]
+    waits: bool = False
+    """The operation is a waiter's: its Leave and PassOn must survive any interrupt."""
 
     def start(self) -> Run:
         script = Script()
-        run = Run(Pool(Res, self.mode, script), script)
+        pool = WaitingPool(Res, self.mode, script)
+        run = Run(pool, script)
+        pool.attach(run)
         self.setup(run)
         return run
 
@@ -193,6 +306,11 @@ def check(run: Run) -> list[str]:
     """The invariants that must hold at rest, after any run; the violations found."""
     problems: list[str] = []
     script, pool = run.script, run.pool
+    # A guard that only a reference cycle keeps (an exception stored by an
+    # asyncio task holds the frames that held it) is finalized now: its
+    # resource goes to the orphans, as the collector would send it later.
+    # Collections are off during a run, so the cycle is in the youngest generation.
+    gc.collect(0)
     live = [r for r in script.made if not r.closed]
     found = _places(run)
     ids = [r.id for r in found]
@@ -222,7 +340,54 @@ def check(run: Run) -> list[str]:
         spare = _spare(run)
         if spare + len(live) != maximum:
             problems.append(f"{spare} spare + {len(live)} live units, maximum {maximum}")
+    if run.outcome == "Stuck":
+        problems.append("a waiter parked with nothing to wake it: it would wait forever")
+    if run.outcome == "Runaway":
+        problems.append(f"livelock: the operation ran {RUNAWAY} lines without ending")
+    zombies = [w for w in pool._waiters if w.alive and not _is_dummy(run, w)]
+    if zombies:
+        problems.append(
+            f"a waiter still queued alive after its caller left: {zombies} "
+            "(later callers would queue behind it, and get() yield to it, for good)"
+        )
+    if run.elsewhere:
+        problems.append(f"harness: a meanwhile action raised {run.elsewhere!r}")
     return problems
+
+
+def _is_dummy(run: Run, waiter: object) -> bool:
+    return any(waiter is dummy for dummy in run.dummies)
+
+
+def unrung(run: Run) -> list[ThreadWaiter]:
+    """Parked dummies that should hold a token and do not.
+
+    In an open pool, the head, if anything is idle or spare (it would take
+    it); in a closed pool, every live dummy (it would raise PoolClosedError).
+    """
+    pool = run.pool
+    alive = [w for w in pool._waiters if w.alive]
+    if pool.closed:
+        return [w for w in alive if _is_dummy(run, w) and w.empty()]
+    if alive and pool._free and _is_dummy(run, alive[0]) and alive[0].empty():
+        return [alive[0]]
+    return []
+
+
+def nudge(run: Run) -> None:
+    """One more ordinary call, as the next caller would make: get(), or close() again if closed."""
+    gc.disable()
+    try:
+        if run.pool.closed:
+            with suppress(BaseException):
+                run.pool.close()
+            return
+        with suppress(PoolClosedError):
+            guard = run.pool.get()
+            if guard is not None:
+                run.guards.append(guard)
+    finally:
+        gc.enable()
 
 
 def settle(run: Run) -> list[str]:
@@ -246,6 +411,8 @@ def settle(run: Run) -> list[str]:
     stats = pool.stats()
     if (stats.capacity, stats.idle, stats.in_use, stats.creating) != (0, 0, 0, 0):
         problems.append(f"a closed, settled pool still counts capacity: {stats}")
+    if unrung(run):
+        problems.append(f"waiters never woken by close(): {unrung(run)}")
     return problems
 
 
@@ -258,6 +425,8 @@ class Report:
     skipped: int
     outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    late: int = 0
+    """Runs after which a parked waiter was rung only by the next ordinary call."""
 
 
 def inject_everywhere(scenario: Scenario) -> Report:
@@ -265,16 +434,36 @@ def inject_everywhere(scenario: Scenario) -> Report:
     census = Tracer()
     baseline = scenario.run(census)
     report = Report(scenario.name, census.count, census.skipped)
-    for problem in check(baseline) + settle(baseline):
+    problems = check(baseline) + _rung(baseline, at_once=True) + settle(baseline)
+    if baseline.late:
+        problems.append("a waiter was rung late although nothing was interrupted")
+    for problem in problems:
         report.failures.append(f"without injection: {problem}")
+    if baseline.outcome == "Runaway":
+        return report  # every run would run away as well
     for target in range(1, census.count + 1):
         tracer = Tracer(target)
         run = scenario.run(tracer)
         report.outcomes[run.outcome] = report.outcomes.get(run.outcome, 0) + 1
         where = census.points[target - 1]
-        for problem in check(run) + settle(run):
+        problems = check(run) + _rung(run, at_once=scenario.waits) + settle(run)
+        report.late += run.late
+        for problem in problems:
             report.failures.append(f"interrupt at point {target} {where}: {problem}")
     return report
+
+
+def _rung(run: Run, at_once: bool) -> list[str]:
+    """No waiter stuck: rung now (`at_once`), or at the latest by the next ordinary call."""
+    if not unrung(run):
+        return []
+    if at_once:
+        return [f"lost wake-up: {unrung(run)} parked, unrung, with {list(run.pool._free)} free"]
+    run.late = True
+    nudge(run)
+    if unrung(run):
+        return [f"{unrung(run)} still unrung after the next call (free: {list(run.pool._free)})"]
+    return []
 
 
 def at_depth(scenario: Scenario, free_frames: int) -> Run:
