@@ -36,7 +36,8 @@ _CLAIM_RESET = """\
 
 _MISS = """\
                 if self._maximum is not None:
-                    next(self._misses)  # Model: Miss.
+                    if not head:
+                        next(self._misses)  # Model: Miss.
                     return None
 """
 
@@ -48,11 +49,36 @@ _PUT_IDLE_BRANCH = """\
                 else:
 """
 
-_LATE_CHECK = """\
+_RING = """\
+                    if pool._waiters:  # Model: Ring (see Pool._put_idle).
+                        ring(pool._waiters)
+"""
+
+_LATE_CHECK = (
+    """\
                     if pool._closed:  # Model: CheckClosed.
                         raise_all(pool._drain())
+"""
+    + _RING
+    + """\
             else:
                 pool._reject(held, valid)
+"""
+)
+
+# Waiting (_waiters.py, docs/design.md "Waiting").
+_HEAD_TAKES = """\
+            if first_alive(waiters) is waiter:  # Model: CheckHead.
+                guard = pool._take_as_head()
+                if guard is not None:
+                    return guard
+"""
+
+_PASS_ON = """\
+        # Model: PassOn. Orphans too: the head adopts them (a collected
+        # guard's resource may be the only one coming).
+        if (pool._free or pool._orphans) and waiters:
+            ring(waiters)
 """
 
 MUTANTS = (
@@ -88,7 +114,8 @@ MUTANTS = (
                 "                    isinstance(self._mode, AutoScale)\n"
                 "                    and self._capacity() < self._maximum\n"
                 "                ):\n"
-                "                    next(self._misses)  # Model: Miss.\n"
+                "                    if not head:\n"
+                "                        next(self._misses)  # Model: Miss.\n"
                 "                    return None\n",
             ),
             (
@@ -196,7 +223,7 @@ MUTANTS = (
         (
             (
                 _LATE_CHECK,
-                "            else:\n                pool._reject(held, valid)\n",
+                _RING + "            else:\n                pool._reject(held, valid)\n",
             ),
         ),
     ),
@@ -253,6 +280,93 @@ MUTANTS = (
                 "    pool._orphans.extend(held)\n"
                 "    held.clear()\n\n\n"
                 "class OrphanGuard(",
+            ),
+        ),
+    ),
+    Mutant(
+        "check-waiters-before-publish",
+        "no lost wake-up (a release reads `waiters` before its PutIdle, and rings only if "
+        "that early read saw a waiter)",
+        "_guard.py",
+        (
+            (
+                "                    pool._free.append(held.pop())\n" + _LATE_CHECK,
+                "                    waiting = bool(pool._waiters)  # read before the append\n"
+                "                    pool._free.append(held.pop())\n"
+                + _LATE_CHECK.replace("if pool._waiters:", "if waiting:"),
+            ),
+        ),
+    ),
+    Mutant(
+        "get-barges",
+        "no barging (get() keeps what it pops though waiters queued before it: no "
+        "CheckWaiters, no Yield)",
+        "_pool.py",
+        (
+            (
+                "                    if self._waiters and self._yield(held):\n"
+                "                        return None\n",
+                "",
+            ),
+        ),
+    ),
+    Mutant(
+        "lifo-waiters",
+        "FIFO (a waiter enqueues at the front: the newest is the head)",
+        "_waiters.py",
+        (
+            (
+                "    waiters.append(waiter)  # Model: Enqueue.\n",
+                "    waiters.appendleft(waiter)  # Model: Enqueue, at the wrong end.\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "close-forgets-waiters",
+        "every waiter finishes (close() does not ring the parked waiters: no WakeAll)",
+        "_pool.py",
+        (
+            (
+                "        ring_all(self._waiters)\n        raise_all(errors)\n",
+                "        raise_all(errors)\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "leave-without-pass-on",
+        "no lost wake-up (a head that leaves does not ring the next one, though something "
+        "is idle: the releaser rang the head that was leaving)",
+        "_waiters.py",
+        ((_PASS_ON, ""),),
+    ),
+    Mutant(
+        "timeout-drops-taken",
+        "accounting (the head reads its deadline after its pop and, timed out, drops the "
+        "guard it took: only the guard's finalizer brings the resource back)",
+        "_waiters.py",
+        (
+            (
+                _HEAD_TAKES,
+                "            if first_alive(waiters) is waiter:  # Model: CheckHead.\n"
+                "                guard = pool._take_as_head()\n"
+                "                remaining = None if ends is None else ends - clock()  # late\n"
+                "                if guard is not None and (remaining is None or remaining > 0):\n"
+                "                    return guard\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "leave-only-in-generator",
+        "no zombie waiter (acquire() trusts the waiting generator's finally to leave: an "
+        "interrupt at its first line, once served, leaves the entry alive at the head)",
+        "_pool.py",
+        (
+            (
+                "        except BaseException:\n"
+                "            steps.close()  # leaves the queue if the park was interrupted\n",
+                "        finally:\n"
+                "            steps.close()  # leaves the queue if the park was interrupted\n"
+                "        if False:\n",
             ),
         ),
     ),

@@ -46,9 +46,10 @@ LAYERS: dict[str, list[str]] = {
     "lock-free": ["tests/test_lockfree.py"],
     "wait-free": ["tests/test_waitfree.py"],
     "interrupts": ["tests/test_interrupts.py", "tests/test_exception_safety.py"],
+    "waiting": ["tests/test_waiting_schedules.py"],
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }
-DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free", "interrupts")
+DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free", "interrupts", "waiting")
 TIMEOUT = float(os.environ.get("MUTANTS_TIMEOUT", "240"))
 
 
