@@ -274,10 +274,13 @@ class Scheduler:
             self._schedule(workers, run)
             yield run
         finally:
+            # Decided before the threads are let go: once free, they may
+            # finish at once (with the GIL off, in parallel with this).
+            unfinished = len(run.finished) < len(workers)
             self._free = True
             for worker in workers:
                 worker.go.put(None)
-            if self.wake is not None and len(run.finished) < len(workers):
+            if self.wake is not None and unfinished:
                 self.wake()
             for worker in workers:
                 worker.thread.join(self.timeout)
