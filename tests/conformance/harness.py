@@ -95,7 +95,9 @@ class Harness:
     def __init__(self, mode: ScaleMode, clients: int, director: Director) -> None:
         self.director = director
         self.context = Context()
-        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(Unit, mode, self.context)
+        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(
+            Unit, mode, self.context, waiting=False
+        )
         self.clients = clients
         # guards[p]: client p's guards, index 0 unused. A guard is referenced
         # from here only, so deleting it here runs its finalizer at once.

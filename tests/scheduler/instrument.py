@@ -241,16 +241,39 @@ class ScheduledWaiter(ThreadWaiter):
 
 # Pool is @final for users; this test seam is its only subclass, and exists so
 # that the reads and writes of the `_closed` slot become scheduling points.
+class _NeverWaited(deque[Any]):
+    """The waiter queue of a pool whose callers never wait: always empty, reads are no points."""
+
+    def append(self, item: Any, /) -> None:
+        raise AssertionError("a caller waits on a ScheduledPool made with waiting=False")
+
+    appendleft = append
+
+
 class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
     """A `Pool` whose shared-state steps are scheduling points; otherwise the same."""
 
     _deque_type = ScheduledDeque
     _tally_type = ScheduledTally
 
-    def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None:
+    def __init__(
+        self, resource: Factory[C, R], mode: ScaleMode, context: C, *, waiting: bool = True
+    ) -> None:
+        """`waiting=False`: callers never wait, and the waiter queue's reads are no points.
+
+        The free-list conformance runs (tests/conformance) check traces against
+        models/FreeList.tla, which has no waiter queue, and make no acquire()
+        call. Their queue is then always empty: reading it reads a constant,
+        which commutes with every other step, so it belongs to the step before
+        it. As a point it would split get()'s TakeFree (the pop, then the
+        guard) into two steps with the resource in no one's hands between.
+        """
         super().__init__(resource, mode, context)
         self._orphans.role = "orphans"  # type: ignore[attr-defined]
-        self._waiters.role = "waiters"  # type: ignore[attr-defined]
+        if waiting:
+            self._waiters.role = "waiters"  # type: ignore[attr-defined]
+        else:
+            self._waiters = _NeverWaited()
         # This pool's own time, and waiters that read it (instance attributes
         # shadow the class's seams: unlike Pool, this subclass has a __dict__).
         self.clock = clock = VirtualClock()
