@@ -276,8 +276,13 @@ class Pool(Generic[C, R]):
         `await asyncio.to_thread(guard.release)` for a slow `reset()`).
 
         Raises:
-            as `acquire()`; asyncio.CancelledError: the task was cancelled
-            while waiting; it left the queue and lost nothing.
+            PoolTimeout: as `acquire()`.
+            PoolClosedError: as `acquire()`.
+            TypeError: as `acquire()`.
+            ValueError: as `acquire()`.
+            asyncio.CancelledError: the task was cancelled while waiting; it
+                left the queue and lost nothing.
+            BaseException: as `acquire()`.
         """
         if timeout is not None and (type(timeout) is not float or timeout != timeout):
             timeout = seconds(timeout)
