@@ -14,10 +14,12 @@ PYTHONS := 3.11 3.12 3.13
 DEV_LOCK := requirements-dev.lock
 BENCH_LOCK := requirements-bench.lock
 FT_LOCK := requirements-ft.lock
+DOCS_LOCK := requirements-docs.lock
 
 # The 3.11 environment runs the one-interpreter tools (ruff, mypy, models, ...).
 PY := $(VENV)/py3.11/bin/python
 BENCH_PY := $(VENV)/bench/bin/python
+DOCS_PY := $(VENV)/docs/bin/python
 
 # The free-threaded interpreter: FT_PYTHON if set (any 3.13t or later), else the
 # one in ../shared/ft, unpacked into .venv/python3.13t (../shared stays read-only).
@@ -48,7 +50,7 @@ endif
 
 .PHONY: help venvs demo lint format typecheck test $(addprefix test-,$(PYTHONS)) \
 	test-ft ft-venv models models-deep mutants conformance nightly $(addprefix nightly-,$(PYTHONS)) \
-	bench bench-ft check clean
+	bench bench-ft docs check clean
 
 help: ## List the targets
 	@echo "rpool make targets:"
@@ -103,6 +105,10 @@ $(DEV_STAMPS): $(VENV)/py%/.stamp: $(DEV_LOCK) pyproject.toml | $(VENV)/.gitigno
 $(VENV)/bench/.stamp: $(BENCH_LOCK) pyproject.toml | $(VENV)/.gitignore
 	$(call make_venv,$(VENV)/bench,3.11,$(BENCH_LOCK))
 
+# .venv/docs: Python 3.11 with requirements-docs.lock (MkDocs) and rpool (editable).
+$(VENV)/docs/.stamp: $(DOCS_LOCK) pyproject.toml | $(VENV)/.gitignore
+	$(call make_venv,$(VENV)/docs,3.11,$(DOCS_LOCK))
+
 venvs: $(DEV_STAMPS) ## Create .venv/py3.11, py3.12, py3.13
 
 $(FT_BUNDLED): | $(VENV)/.gitignore
@@ -151,9 +157,10 @@ format: $(VENV)/py3.11/.stamp ## Apply ruff's fixes and formatting to src and te
 	$(PY) -m ruff check --fix src tests
 	$(PY) -m ruff format src tests
 
-typecheck: $(VENV)/py3.11/.stamp ## mypy --strict over src and tests, then the typing cases
+typecheck: $(VENV)/py3.11/.stamp ## mypy --strict over src and tests, the typing cases, the docs' examples
 	$(PY) -m mypy
 	MYPY_CACHE_DIR=$(VENV)/cache/mypy-cases $(PY) tests/typing/run_typing_cases.py
+	$(PY) tests/docs_examples.py --mypy
 
 test: $(addprefix test-,$(PYTHONS)) ## pytest on 3.11, 3.12 and 3.13 (PYTEST_ARGS=...)
 
@@ -194,9 +201,16 @@ bench: $(VENV)/bench/.stamp ## Run the benchmarks in .venv/bench (BENCH_ARGS=...
 bench-ft: ft-venv ## The benchmarks on the free-threaded build, GIL off (BENCH_ARGS=...)
 	PYTHON_GIL=0 $(FT_PY) -X gil=0 tests/benchmarks/run.py $(BENCH_ARGS)
 
+# The site (mkdocs.yml, docs/site.md) is built in strict mode: a broken link or
+# anchor, a page left out of the nav, a docstring mkdocstrings cannot parse or
+# a reference to a missing name fails it. NO_MKDOCS_2_WARNING silences a notice
+# about the tools' future that docs/site.md states once.
+docs: $(VENV)/docs/.stamp ## Build the documentation site into .venv/site, strictly (a warning fails it)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_PY) -m mkdocs build --strict
+
 # Sub-makes in order, so a failure stops the rest even under make -j.
-check: ## lint, typecheck, test, test-ft, models, mutants, conformance, in that order
-	@for t in lint typecheck test test-ft models mutants conformance; do \
+check: ## lint, typecheck, docs, test, test-ft, models, mutants, conformance, in that order
+	@for t in lint typecheck docs test test-ft models mutants conformance; do \
 		echo "==> make $$t"; \
 		$(MAKE) $$t || { echo "make check: '$$t' failed" >&2; exit 1; }; \
 	done
