@@ -1,0 +1,1 @@
+"""Tests of rpool.testing: each tool catches a planted bug in user-style code."""
