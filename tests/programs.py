@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, ScaleMode, Static
+from rpool.testing import Verdict, check
 from tests import model
-from tests.lincheck.checker import Verdict, check
 from tests.lincheck.history import operations, resources_consistent
 from tests.lincheck.spec import Input, PoolSpec, SpecState
 from tests.probe import Lab, Plan, Probe

@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tests.lincheck.checker import Operation
+from rpool.testing import Operation
 from tests.lincheck.spec import (
     CheckWaiters,
     Enqueue,

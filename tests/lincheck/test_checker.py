@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 
 from rpool import AutoScale, Static
-from tests.lincheck.checker import Operation, check
+from rpool.testing import Operation, check
 from tests.lincheck.spec import (
     CheckWaiters,
     Enqueue,

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, PoolTimeout, ScaleMode, Static
 from rpool._waiters import ThreadWaiter
-from tests.lincheck.checker import Verdict, check
+from rpool.testing import Verdict, check
 from tests.lincheck.history import operations, resources_consistent
 from tests.lincheck.spec import Input, PoolSpec, SpecState
 from tests.probe import Lab, Plan, Probe

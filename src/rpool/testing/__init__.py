@@ -7,7 +7,7 @@
 - `faulty` and `Faults` (here): make a resource class's `new`, `reset`,
   `check` and `close` fail, return False or stall, as a plan decides.
 - `check`, `History`, `Operation`, `Verdict` (here): the linearizability
-  checker, for an object of yours built on a pool.
+  checker (Wing and Gong's search), for an object of yours built on a pool.
 - `rpool.testing.strategies`: Hypothesis strategies for scale modes, fault
   plans and pool configurations.
 - `rpool.testing.contract`: a Hypothesis state machine that checks your
@@ -25,5 +25,25 @@ from ._faults import Faults as Faults
 from ._faults import InjectedFault as InjectedFault
 from ._faults import Outcome as Outcome
 from ._faults import faulty as faulty
+from ._lincheck import Call as Call
+from ._lincheck import History as History
+from ._lincheck import Operation as Operation
+from ._lincheck import Pending as Pending
+from ._lincheck import Step as Step
+from ._lincheck import Verdict as Verdict
+from ._lincheck import check as check
 
-__all__ = ["Callback", "Faults", "InjectedFault", "Outcome", "faulty"]
+__all__ = [
+    "Call",
+    "Callback",
+    "Faults",
+    "History",
+    "InjectedFault",
+    "Operation",
+    "Outcome",
+    "Pending",
+    "Step",
+    "Verdict",
+    "check",
+    "faulty",
+]
