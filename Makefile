@@ -49,7 +49,7 @@ export TLA2TOOLS_JAR
 endif
 
 .PHONY: help venvs demo lint format typecheck test $(addprefix test-,$(PYTHONS)) \
-	test-ft ft-venv models models-deep mutants conformance nightly $(addprefix nightly-,$(PYTHONS)) \
+	test-ft ft-venv models models-deep mutants mutants-table conformance nightly $(addprefix nightly-,$(PYTHONS)) \
 	bench bench-ft docs check clean
 
 help: ## List the targets
@@ -182,8 +182,11 @@ models: $(VENV)/py3.11/.stamp ## TLC on every model configuration and model muta
 models-deep: $(VENV)/py3.11/.stamp ## The deep model profile: more clients, bigger pools (slow; not in check)
 	$(PY) models/check.py --deep
 
-mutants: $(VENV)/py3.11/.stamp ## Run the planted-bug mutants against the test layers (tests/mutants/run.py)
+mutants: $(VENV)/py3.11/.stamp ## Run each planted-bug mutant through the test layers until one kills it
 	$(PY) tests/mutants/run.py
+
+mutants-table: $(VENV)/py3.11/.stamp ## Every mutant through every layer: the kill table of docs/testing.md (slow; not in check)
+	$(PY) tests/mutants/run.py --table
 
 conformance: $(VENV)/py3.11/.stamp ## Trace validation, model-based tests, CrossHair (tests/conformance/run.py)
 	$(PY) tests/conformance/run.py

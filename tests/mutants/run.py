@@ -1,6 +1,15 @@
-"""Run every planted bug (tests/mutants/catalog.py) against each layer of the verification suite.
+"""Run every planted bug (tests/mutants/catalog.py) against the layers of the verification suite.
 
-Usage: python tests/mutants/run.py [MUTANT ...]   (from the repository root; `make mutants`)
+Usage (from the repository root):
+
+    python tests/mutants/run.py [MUTANT ...]           # `make mutants`: until each is killed
+    python tests/mutants/run.py --table [MUTANT ...]   # `make mutants-table`: every layer
+
+By default each mutant runs through the deterministic layers one at a time,
+the fastest first (by the baseline's times), and stops at its first kill:
+that is what CI needs to know, and it is a fraction of the full table's
+time. `--table` runs every mutant through every layer, the real-thread one
+included, and prints which layers catch which mutants (docs/testing.md).
 
 For each mutant, src/rpool is copied to a temporary directory, the mutant's
 edits are applied to the copy (src/ itself is never touched), and each layer
@@ -10,11 +19,11 @@ the same examples every time, and a kill is reported as soon as it happens).
 The unmutated copy runs first through every layer: a layer that fails
 without any mutant proves nothing.
 
-Prints the kill table: for each mutant and layer, "killed" (with the first
-failing test) or "survived". Exits 1 if any mutant survives every
-deterministic layer (the real-thread layer is shown but not relied on: its
-interleavings are the interpreter's), 2 if the baseline fails or a mutant's
-edits no longer apply.
+Prints, for each mutant, the layer and test that killed it (and with
+`--table`, every layer's verdict: "killed" or "survived"). Exits 1 if any
+mutant survives every deterministic layer (the real-thread layer is not
+relied on: its interleavings are the interpreter's), 2 if the baseline
+fails or a mutant's edits no longer apply.
 
 A layer that has not finished after MUTANTS_TIMEOUT seconds (default 240)
 is stopped and shown as "timeout": a mutant that livelocks a thread (the
@@ -124,7 +133,23 @@ def run_layer(name: str, layer: str, copy: Path) -> Result:
     return Result(name, layer, "error", f"pytest exited {out.returncode}:\n{tail}", seconds)
 
 
-def main(selected: list[str]) -> int:
+def first_kill(name: str, copy: Path, order: list[str]) -> list[Result]:
+    """Run `order`'s layers on `copy` one at a time until one kills the mutant."""
+    results = []
+    for layer in order:
+        results.append(run_layer(name, layer, copy))
+        if results[-1].status == "killed":
+            break
+    return results
+
+
+def main(argv: list[str]) -> int:
+    table = "--table" in argv
+    selected = [arg for arg in argv if arg != "--table"]
+    unknown = set(selected) - {m.name for m in MUTANTS}
+    if unknown:
+        print(f"error: no such mutant: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     mutants = [m for m in MUTANTS if not selected or m.name in selected]
     with tempfile.TemporaryDirectory(prefix="rpool-mutants-") as tmp:
         base = Path(tmp)
@@ -139,10 +164,21 @@ def main(selected: list[str]) -> int:
             if not imported_from(copy).is_relative_to(copy):
                 print(f"error: {name}: rpool is not imported from {copy}", file=sys.stderr)
                 return 2
-        jobs = [(name, layer) for name in copies for layer in LAYERS]
         began = time.perf_counter()
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            results = list(pool.map(lambda job: run_layer(job[0], job[1], copies[job[0]]), jobs))
+            if table:
+                jobs = [(name, layer) for name in copies for layer in LAYERS]
+                results = list(
+                    pool.map(lambda job: run_layer(job[0], job[1], copies[job[0]]), jobs)
+                )
+            else:
+                results = list(
+                    pool.map(lambda layer: run_layer("baseline", layer, copies["baseline"]), LAYERS)
+                )
+                seconds = {r.layer: r.seconds for r in results}
+                order = sorted(DETERMINISTIC, key=seconds.__getitem__)
+                chains = pool.map(lambda m: first_kill(m.name, copies[m.name], order), mutants)
+                results += [r for chain in chains for r in chain]
         elapsed = time.perf_counter() - began
     by = {(r.mutant, r.layer): r for r in results}
 
@@ -154,20 +190,30 @@ def main(selected: list[str]) -> int:
         print(f"error: {r.mutant} / {r.layer}: {r.detail}", file=sys.stderr)
 
     width = max(len(m.name) for m in mutants)
-    print(f"{'mutant':{width}}  " + "  ".join(f"{layer:10}" for layer in LAYERS) + "  breaks")
-    survivors = []
-    for mutant in mutants:
-        cells = [by[(mutant.name, layer)].status for layer in LAYERS]
+    if table:
+        print(f"{'mutant':{width}}  " + "  ".join(f"{layer:10}" for layer in LAYERS) + "  breaks")
+        for mutant in mutants:
+            cells = [by[(mutant.name, layer)].status for layer in LAYERS]
+            print(f"{mutant.name:{width}}  " + "  ".join(f"{c:10}" for c in cells), mutant.breaks)
+    else:
         print(
-            f"{mutant.name:{width}}  " + "  ".join(f"{c:10}" for c in cells) + f"  {mutant.breaks}"
+            "baseline: " + ", ".join(f"{r.layer} {r.seconds:.0f} s" for r in results[: len(LAYERS)])
         )
-        if not any(by[(mutant.name, layer)].status == "killed" for layer in DETERMINISTIC):
-            survivors.append(mutant.name)
+        print(f"layers tried in this order until a kill: {', '.join(order)}")
+    survivors = [
+        mutant.name
+        for mutant in mutants
+        if not any(
+            by.get((mutant.name, layer)) and by[(mutant.name, layer)].status == "killed"
+            for layer in DETERMINISTIC
+        )
+    ]
     print("\nfirst failing test per kill:")
     for r in results:
         if r.status == "killed":
             print(f"  {r.mutant:{width}}  {r.layer:10}  {r.detail}  ({r.seconds:.1f} s)")
-    print(f"\n{len(mutants)} mutants, {len(jobs)} pytest runs, {elapsed:.0f} s")
+    runs = len(results)
+    print(f"\n{len(mutants)} mutants, {runs} pytest runs, {elapsed:.0f} s")
     if baseline_bad or errors:
         return 2
     if survivors:
