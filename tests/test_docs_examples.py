@@ -11,13 +11,14 @@ every test run. How the docs are built and checked: docs/site.md.
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 import types
 from pathlib import Path
 
 import pytest
 
-from tests.docs_examples import Block, blocks, name, pages, program
+from tests.docs_examples import SCRIPTS, Block, blocks, name, pages, program
 
 RUNNABLE = [page for page in pages() if program(page) is not None]
 NOT_RUN = [block for page in pages() for block in blocks(page) if block.not_run is not None]
@@ -53,3 +54,12 @@ def test_examples_not_run_parse_and_say_why(block: Block) -> None:
     except SyntaxError as error:
         pytest.fail(f"{where}: the block does not parse: {error}")
     pytest.skip(f"{where}: example not run: {block.not_run}")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=name)
+def test_scripts_run(script: Path, tmp_path: Path) -> None:
+    # In a child process, as `make demo` runs it; it checks its own figures.
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
