@@ -40,6 +40,10 @@ export HYPOTHESIS_STORAGE_DIRECTORY := $(abspath $(VENV)/cache/hypothesis)
 export MYPY_CACHE_DIR := $(abspath $(VENV)/cache/mypy)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# The PostgreSQL integration tests (tests/postgres.py) fail, rather than skip,
+# when the server binaries are missing: make's tests promise a real server.
+export RPOOL_REQUIRE_POSTGRES ?= 1
+
 # The TLA+ tools: taken from the environment, else from ../shared if it is there.
 ifeq ($(TLA2TOOLS_JAR),)
 TLA2TOOLS_JAR := $(wildcard $(abspath ../shared/tla/tla2tools.jar))
