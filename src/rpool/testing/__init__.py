@@ -12,8 +12,9 @@
   plans and pool configurations.
 - `rpool.testing.contract`: a Hypothesis state machine that checks your
   resource class against the contract the pool relies on.
-- `rpool.testing.pytest_plugin`: leak checks (unreleased guards, parked
-  waiters, unclosed pools), loaded by pytest and opted into per test.
+- `Leaks` (here): tracks the guards, waiting calls and pools some code leaves
+  behind; rpool's pytest plugin (`_rpool_pytest_plugin`) runs it for the tests that opt in
+  (marker `rpool_leaks`, fixture `rpool_leaks`, or ini `rpool_leaks = true`).
 
 Importing `rpool` does not import this package, and this package imports
 neither Hypothesis nor pytest: the submodules that need them do, and both
@@ -25,6 +26,8 @@ from ._faults import Faults as Faults
 from ._faults import InjectedFault as InjectedFault
 from ._faults import Outcome as Outcome
 from ._faults import faulty as faulty
+from ._leaks import LeakError as LeakError
+from ._leaks import Leaks as Leaks
 from ._lincheck import Call as Call
 from ._lincheck import History as History
 from ._lincheck import Operation as Operation
@@ -39,6 +42,8 @@ __all__ = [
     "Faults",
     "History",
     "InjectedFault",
+    "LeakError",
+    "Leaks",
     "Operation",
     "Outcome",
     "Pending",
