@@ -7,9 +7,15 @@ between blocks are blank), so a traceback or a mypy error names the page's
 own line. A block that cannot run on its own carries a marker, with the reason,
 on the line before its fence:
 
-    <!-- not-run: needs a PostgreSQL server and psycopg -->
+    <!-- not-run: a fragment of the pool's own handlers -->
 
 It is parsed (tests/test_docs_examples.py) but neither run nor type-checked.
+A block that needs a service says which, the same way; the test provides it:
+
+    <!-- needs: postgres -->
+
+(`postgres`: a throw-away server, tests/postgres.py, its connection string
+in the environment variable DATABASE_URL.)
 
 Usage: python tests/docs_examples.py --mypy   (`make typecheck`; mypy must be importable)
 """
@@ -24,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
-NOT_RUN = re.compile(r"^\s*<!--\s*not-run:(?P<reason>.*?)-->\s*$")
+MARKER = re.compile(r"^\s*<!--\s*(?P<kind>not-run|needs):(?P<text>.*?)-->\s*$")
 PYTHON = {"python", "py", "python3"}
 # mypy's cache for these programs: apart from the project's (another configuration).
 CACHE = ROOT / ".venv" / "cache" / "mypy-docs"
@@ -43,6 +49,8 @@ class Block:
     code: str
     not_run: str | None
     """The marker's reason (possibly empty) if the block is marked not-run, else None."""
+    needs: str | None
+    """The service a `needs:` marker names, else None."""
 
 
 def pages() -> list[Path]:
@@ -73,7 +81,16 @@ def blocks(page: Path) -> list[Block]:
         if language in PYTHON:
             margin = " " * indent  # a fence indented in a list item: its code is too
             body = [text.removeprefix(margin) for text in lines[index + 1 : end]]
-            found.append(Block(page, index + 2, "\n".join(body), _marker(lines, index)))
+            kind, text = _marker(lines, index)
+            found.append(
+                Block(
+                    page,
+                    index + 2,
+                    "\n".join(body),
+                    not_run=text if kind == "not-run" else None,
+                    needs=text if kind == "needs" else None,
+                )
+            )
         index = end + 1
     return found
 
@@ -84,13 +101,18 @@ def _closes(text: str, fence: str) -> bool:
     return stripped.startswith(fence) and set(stripped) == {fence[0]}
 
 
-def _marker(lines: list[str], fence_index: int) -> str | None:
-    """The not-run reason on the nearest non-blank line above the fence, if any."""
+def _marker(lines: list[str], fence_index: int) -> tuple[str | None, str]:
+    """The kind and text of a marker on the nearest non-blank line above the fence."""
     above = fence_index - 1
     while above >= 0 and not lines[above].strip():
         above -= 1
-    marker = NOT_RUN.match(lines[above]) if above >= 0 else None
-    return marker.group("reason").strip() if marker else None
+    marker = MARKER.match(lines[above]) if above >= 0 else None
+    return (marker.group("kind"), marker.group("text").strip()) if marker else (None, "")
+
+
+def needs(page: Path) -> set[str]:
+    """The services the page's runnable blocks need."""
+    return {block.needs for block in blocks(page) if block.needs and block.not_run is None}
 
 
 def program(page: Path) -> str | None:

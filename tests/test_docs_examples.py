@@ -5,7 +5,9 @@ a temporary directory (tests/docs_examples.py puts them together; `make
 typecheck` checks the same programs with mypy --strict). A block marked
 `<!-- not-run: reason -->` must still parse and give its reason; each is
 reported as skipped, with the reason, so the count of examples not run shows in
-every test run. How the docs are built and checked: docs/site.md.
+every test run. A page whose blocks say `<!-- needs: postgres -->` runs with
+DATABASE_URL set to a throw-away server's (tests/postgres.py). How the docs are
+built and checked: docs/site.md.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs_examples import SCRIPTS, Block, blocks, name, pages, program
+from tests.docs_examples import SCRIPTS, Block, blocks, name, needs, pages, program
+from tests.postgres import postgres_dsn
+
+__all__ = ["postgres_dsn"]  # the fixture, asked for by name below
 
 RUNNABLE = [page for page in pages() if program(page) is not None]
 NOT_RUN = [block for page in pages() for block in blocks(page) if block.not_run is not None]
@@ -28,13 +33,23 @@ def test_the_readme_and_the_tutorial_have_examples_to_run() -> None:
     # The collector must keep finding them: a parser that found nothing
     # would make every test below pass vacuously.
     found = {name(page) for page in RUNNABLE}
-    assert {"README.md", "docs/getting-started.md", "docs/how-to/sqlite3.md"} <= found
+    assert {
+        "README.md",
+        "docs/getting-started.md",
+        "docs/how-to/sqlite3.md",
+        "docs/how-to/postgresql.md",
+    } <= found
 
 
 @pytest.mark.parametrize("page", RUNNABLE, ids=name)
-def test_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_examples_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     source = program(page)
     assert source is not None
+    for service in needs(page):
+        assert service == "postgres", f"{name(page)}: no test provides '{service}'"
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_dsn"))
     monkeypatch.chdir(tmp_path)
     # A real module, so that what the examples define (dataclasses, classes
     # pickled or inspected by name) finds its module in sys.modules.
