@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, final, overload
 
 from ._errors import PoolClosedError, PoolTimeout, raise_all
+from ._fork import track
 from ._freelist import Grant, snapshot
 from ._guard import OrphanGuard, PoolGuard
 from ._poolable import Factory, Poolable
@@ -54,6 +55,7 @@ class Pool(Generic[C, R]):
     """
 
     __slots__ = (
+        "__weakref__",  # for the fork registry (_fork.py)
         "_closed",
         "_context",
         "_created",
@@ -133,6 +135,7 @@ class Pool(Generic[C, R]):
                     error.add_note(f"also, discarding a created resource raised {close_error!r}")
             raise
         self._free.extend(made)
+        track(self)  # restarted, empty, in a forked child (_fork.py)
 
     @property
     def mode(self) -> ScaleMode:

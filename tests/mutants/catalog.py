@@ -370,4 +370,17 @@ MUTANTS = (
             ),
         ),
     ),
+    # Fork safety (_fork.py, docs/design.md "Fork"): killed by tests/test_fork.py.
+    Mutant(
+        "fork-child-reuses-parent-resource",
+        "fork safety (the child keeps the parent's free list and hands its resources out)",
+        "_fork.py",
+        (("    pool._free = deque_type(grants)\n", ""),),
+    ),
+    Mutant(
+        "fork-guard-not-disarmed",
+        "fork safety (a guard held across the fork gives the parent's resource to the child)",
+        "_fork.py",
+        (("    if busy:\n        _disarm(busy)\n", ""),),
+    ),
 )
