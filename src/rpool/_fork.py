@@ -101,9 +101,8 @@ def restart(pool: Pool[Any, Any]) -> bool:
             setattr(pool, name, tally())
         elif isinstance(value, tuple) and value and isinstance(value[0], Tally):
             setattr(pool, name, tuple(tally() for _ in value))
-    watch = getattr(pool, "_watch", None)
-    if watch is not None:
-        watch.restart()
+    if pool._watch is not None:  # leak detection: no record of the parent's guards
+        pool._watch.restart()
     return in_use
 
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from queue import Empty
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, final, overload
 
 from ._errors import PoolClosedError, PoolTimeout, raise_all
 from ._fork import track
@@ -25,6 +25,9 @@ from ._report import collected, report
 from ._scale import AutoScale, ScaleMode, Static
 from ._stats import WAIT_BOUNDS, PoolStats, Tally, advance, derive
 from ._waiters import AsyncWaiter, ThreadWaiter, first_alive, ring, ring_all, seconds, waiting
+
+if TYPE_CHECKING:
+    from ._leaks import Watch
 
 __all__ = ["Pool"]
 
@@ -50,6 +53,8 @@ class Pool(Generic[C, R]):
     Raises:
         TypeError: `mode` is not a `Static` or `AutoScale`, or `resource` has
             no callable `new`.
+        TypeError, ValueError: `leak_threshold` is not a positive, finite
+            number of seconds (or None).
         Exception: whatever a `new()` raised while creating the initial
             resources; those already created are discarded first.
     """
@@ -75,6 +80,7 @@ class Pool(Generic[C, R]):
         "_wait_histogram",
         "_waited",
         "_waiters",
+        "_watch",
     )
 
     # The containers of the pool's shared state. Tests replace them with
@@ -88,14 +94,40 @@ class Pool(Generic[C, R]):
     _clock: Callable[[], float] = staticmethod(time.monotonic)
 
     @overload
-    def __init__(self: Pool[None, R], resource: Factory[None, R], mode: ScaleMode) -> None: ...
+    def __init__(
+        self: Pool[None, R],
+        resource: Factory[None, R],
+        mode: ScaleMode,
+        *,
+        leak_threshold: float | None = None,
+    ) -> None: ...
     @overload
-    def __init__(self, resource: Factory[C, R], mode: ScaleMode, context: C) -> None: ...
-    def __init__(self, resource: Factory[Any, R], mode: ScaleMode, context: Any = None) -> None:
+    def __init__(
+        self,
+        resource: Factory[C, R],
+        mode: ScaleMode,
+        context: C,
+        *,
+        leak_threshold: float | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        resource: Factory[Any, R],
+        mode: ScaleMode,
+        context: Any = None,
+        *,
+        leak_threshold: float | None = None,
+    ) -> None:
         if not isinstance(mode, Static | AutoScale):
             raise TypeError(f"mode must be Static or AutoScale, not {type(mode).__name__}")
         if not callable(getattr(resource, "new", None)):
             raise TypeError(f"resource must have a new(context) method: {resource!r}")
+        self._watch: Watch | None = None
+        if leak_threshold is not None:
+            # Imported only when asked for: a pool without it runs Pool.get().
+            from ._leaks import configure as watch_leaks
+
+            self._watch = watch_leaks(self, leak_threshold)
         self._factory = resource
         self._context = context
         self._mode = mode
@@ -591,7 +623,7 @@ class Pool(Generic[C, R]):
             if type(held[0]) is list:
                 # A collected guard's resource, in the list its finalizer made.
                 held = held[0]
-                report(collected(held[0]), ResourceWarning)
+                report(collected(held[0], self._watch), ResourceWarning)
             if self._closed:
                 self._abandon(held)
             elif type(held[0]) is int:
@@ -665,7 +697,7 @@ class Pool(Generic[C, R]):
                     break
                 if type(held[0]) is list:
                     held = held[0]
-                    report(collected(held[0]), ResourceWarning)
+                    report(collected(held[0], self._watch), ResourceWarning)
                 self._abandon(held)
             except BaseException as error:
                 errors.append(error)
@@ -710,6 +742,7 @@ class Pool(Generic[C, R]):
             waited=self._waited.value,
             timeouts=self._timeouts.value,
             wait_histogram=tuple(bucket.value for bucket in self._wait_histogram),
+            leaks=0 if self._watch is None else self._watch.reported.value,
         )
 
     def _capacity(self) -> int:

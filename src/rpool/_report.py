@@ -9,15 +9,23 @@ call that adopts the orphan, never from a finalizer (docs/design.md,
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._leaks import Watch
 
 __all__ = ["collected", "report"]
 
 
-def collected(resource: object) -> str:
-    """The ResourceWarning's message for a guard collected while holding `resource`."""
+def collected(resource: object, watch: Watch | None = None) -> str:
+    """The ResourceWarning's message for a guard collected while holding `resource`.
+
+    With leak detection on (`watch`), it also says where the guard was acquired.
+    """
     return (
         f"a PoolGuard of {type(resource).__name__} was garbage-collected without "
         "release(); its resource went back to the pool"
+        + ("" if watch is None else watch.collected_site(resource))
     )
 
 

@@ -75,6 +75,9 @@ class PoolStats:
     is counted when its call leaves the queue, so while callers park the
     buckets add up to less than `waited`."""
 
+    leaks: int = 0
+    """Guards reported as held longer than `leak_threshold` (each once)."""
+
     WAIT_BOUNDS: ClassVar[tuple[float, ...]] = WAIT_BOUNDS
     """Upper bounds, in seconds, of `wait_histogram`'s buckets; the last bucket has none."""
 
@@ -109,6 +112,7 @@ def derive(
     waited: int = 0,
     timeouts: int = 0,
     wait_histogram: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0),
+    leaks: int = 0,
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
@@ -151,4 +155,5 @@ def derive(
         waited=waited,
         timeouts=timeouts,
         wait_histogram=wait_histogram,
+        leaks=leaks,
     )

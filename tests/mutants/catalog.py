@@ -383,4 +383,33 @@ MUTANTS = (
         "_fork.py",
         (("    if busy:\n        _disarm(busy)\n", ""),),
     ),
+    # Leak detection (_leaks.py, docs/design.md "Leak detection"): killed by tests/test_leaks.py.
+    Mutant(
+        "leak-reported-at-every-scan",
+        "one report per leak (a reported guard stays watched and is reported again)",
+        "_leaks.py",
+        (
+            (
+                "        events.append(REPORTED)\n        if events[0] is REPORTED:\n",
+                "        records.append(record)\n        if True:\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "late-return-untold",
+        "a late return is reported (the release of a reported guard says nothing)",
+        "_leaks.py",
+        (("    events.append(RETURNED)\n    if events[0] is REPORTED:\n", "    if False:\n"),),
+    ),
+    Mutant(
+        "late-return-told-by-every-release",
+        "one late-return report (a second release() of the guard reports it again)",
+        "_leaks.py",
+        (
+            (
+                "                    record.open.pop()  # the one release() that tells\n",
+                "                    record.open[:1]  # the bug: looks, does not claim\n",
+            ),
+        ),
+    ),
 )

@@ -1,0 +1,332 @@
+"""Leak detection: a guard held longer than `leak_threshold` seconds is reported, once.
+
+On when a pool is made with `leak_threshold=` (seconds). Such a pool's class
+is switched, in its constructor, to `watched(type(pool))`: the pool's class
+with the mixin `Watched` in front, same slots, whose `get()` and
+`_take_as_head()` (through which every hand-out goes, `acquire()` and
+`acquire_async()` included) move the guard's resource into a `WatchedGuard`
+that carries a `Record`: when and by which thread it was handed out, and
+the caller's frames (code object and offset, no locals), captured by walking
+`sys._getframe()` and formatted only if a report is made. `Pool.get()` and
+`PoolGuard.release()` are untouched: a pool without the option runs exactly
+the code it ran before (docs/performance.md).
+
+Reports go to the logger "rpool" (`logging.getLogger("rpool")`), at level
+WARNING, once per leak: "held longer than the threshold" when a scan finds
+it, and "released after being reported" when it comes back. Logging rather
+than `warnings`: a leak is an operational event of a running service, each
+one worth a line; the warnings registry would show one per source line and
+drop the rest. A guard collected while holding its resource still gets the
+pool's `ResourceWarning`; with detection on, it names where the guard was
+acquired.
+
+Who looks. Each hand-out scans at most `SCAN_STEP` (2) records, oldest
+first, after recording its own, so the records of released guards are
+dropped as fast as new ones come and the work per call stays bounded;
+`scan(pool, now)` (called by `Pool.maintain()`) looks at every record there
+was when it began. A leak is thus reported at the first scan after the
+threshold that reaches its record: with n guards out, within n/2 hand-outs,
+or at the next `maintain()`.
+
+Exactness under concurrency. Records sit in a deque; a scan takes one with
+`popleft()` (atomic on both builds, see _freelist.py), so no two scans look
+at one record at once. Whether a leak report and a late-return report are
+made is decided by one list per record, `events`, that the scan and the
+release each `append()` to (one atomic call each) and then read at index 0:
+if the scan's REPORTED comes first, the guard was still out when the scan
+looked, the scan reports the leak and the release reports the late return;
+if the release's RETURNED comes first, neither reports. Of several
+`release()` calls on one guard, only the one that pops `open` (atomic
+`list.pop()`) appends. So each leak is reported at most once, its late
+return at most once, and a late return only after its leak.
+"""
+
+from __future__ import annotations
+
+import linecache
+import logging
+import math
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+from ._guard import PoolGuard
+from ._pool import Pool
+from ._stats import Tally
+
+__all__ = ["Record", "Watch", "WatchedGuard", "configure", "scan", "watched"]
+
+logger = logging.getLogger("rpool")
+
+SCAN_STEP = 2
+"""Records each hand-out looks at: more than the one it adds, so the records do not pile up."""
+
+STACK_LIMIT = 8
+"""Frames of the caller's stack kept per hand-out (the innermost ones outside rpool)."""
+
+# Frames of the pool's own code are not where a guard was acquired.
+_RPOOL = str(Path(__file__).resolve().parent)
+
+REPORTED = "reported"
+RETURNED = "returned"
+
+
+def threshold(value: object) -> float:
+    """Check a `leak_threshold`: a positive, finite number of seconds.
+
+    Raises:
+        TypeError: not an int or a float (bools are refused).
+        ValueError: NaN, infinite, zero or negative.
+    """
+    if type(value) is bool or not isinstance(value, int | float):
+        raise TypeError(
+            f"leak_threshold must be a number of seconds or None, not {type(value).__name__}"
+        )
+    seconds = float(value)
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"leak_threshold must be positive and finite, got {value!r}")
+    return seconds
+
+
+class Record:
+    """One hand-out of a resource by a watched pool; formatted only when reported."""
+
+    __slots__ = ("box", "events", "frames", "kind", "open", "since", "thread")
+
+    def __init__(self, box: list[Any], since: float, thread: str, frames: list[Any]) -> None:
+        self.box = box  # the guard's box: empty once given back (or collected)
+        self.kind = type(box[0]).__name__
+        self.since = since
+        self.thread = thread
+        self.frames = frames  # (code, instruction offset) pairs, innermost first
+        self.events: list[str] = []  # REPORTED and RETURNED, in the order they happened
+        self.open = [True]  # popped by the one release() that appends RETURNED
+
+    def site(self) -> str:
+        """Where the resource was acquired, as a traceback shows it (most recent call last)."""
+        lines = []
+        for code, offset in reversed(self.frames):
+            line = _line(code, offset)
+            lines.append(f'  File "{code.co_filename}", line {line}, in {code.co_name}')
+            text = linecache.getline(code.co_filename, line).strip()
+            if text:
+                lines.append(f"    {text}")
+        return "\n".join(lines) or "  (no frame outside rpool)"
+
+    def acquired(self) -> str:
+        return f"acquired by thread {self.thread!r} at:\n{self.site()}"
+
+
+def _frames() -> list[tuple[CodeType, int]]:
+    """The caller's innermost frames outside rpool: (code, instruction offset) pairs.
+
+    No locals are kept, and nothing is computed that a report alone needs:
+    the line number (`_line`) is found from the offset only when reporting.
+    The pool's own frames are the innermost ones (the hand-out's callers up
+    to the user's call); the first frame outside rpool ends the check.
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_RPOOL):
+        frame = frame.f_back
+    frames: list[tuple[CodeType, int]] = []
+    while frame is not None and len(frames) < STACK_LIMIT:
+        frames.append((frame.f_code, frame.f_lasti))
+        frame = frame.f_back
+    return frames
+
+
+def _line(code: CodeType, offset: int) -> int:
+    """The line of the instruction at `offset` in `code` (0 if it has none)."""
+    for start, end, line in code.co_lines():
+        if start <= offset < end:
+            return line or 0
+    return 0
+
+
+class Watch:
+    """A pool's leak detection: its threshold, its records and its count of reports."""
+
+    __slots__ = ("clock", "collected", "records", "reported", "threshold")
+
+    def __init__(self, threshold: float, clock: Callable[[], float]) -> None:
+        self.threshold = threshold
+        self.clock = clock
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget every record and count (a forked child's pool starts again)."""
+        self.records: deque[Record] = deque()
+        # id(resource) -> Record for the resources of collected guards, until
+        # the pool adopts them: the resource is alive (in the orphans) all
+        # that time, so its id is not reused meanwhile.
+        self.collected: dict[int, Record] = {}
+        self.reported = Tally()
+
+    def collected_site(self, resource: object) -> str:
+        """Where the guard of a collected `resource` was acquired, or ""."""
+        record = self.collected.pop(id(resource), None)  # atomic: one C call
+        return "" if record is None else "; it was " + record.acquired()
+
+
+def scan(pool: Pool[Any, Any], now: float, limit: int | None = None) -> int:
+    """Report the guards of `pool` held longer than its threshold; return how many.
+
+    Looks at `limit` records, or at every record there was when it began.
+    Bounded: each record is looked at once per call. A no-op without leak
+    detection.
+    """
+    watch: Watch | None = pool._watch
+    if watch is None:
+        return 0
+    records = watch.records
+    count = len(records) if limit is None else limit
+    found = 0
+    for _ in range(count):
+        try:
+            record = records.popleft()
+        except IndexError:
+            break
+        if not record.box:  # given back, or collected: nothing to watch
+            continue
+        if now - record.since < watch.threshold:
+            records.append(record)
+            continue
+        events = record.events
+        events.append(REPORTED)
+        if events[0] is REPORTED:
+            found += 1
+            next(watch.reported)
+            logger.warning(
+                "a PoolGuard of %s (pool %r) is held for %.3f s, longer than "
+                "leak_threshold=%g s; it was %s",
+                record.kind,
+                pool,
+                now - record.since,
+                watch.threshold,
+                record.acquired(),
+            )
+    return found
+
+
+class WatchedGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, not for the pool
+    """A guard of a watched pool: it carries the `Record` of its hand-out."""
+
+    __slots__ = ("_record",)
+    _record: Record
+
+    def release(self) -> None:
+        record = self._record
+        try:
+            PoolGuard.release(self)
+        finally:
+            if not record.box:
+                try:
+                    record.open.pop()  # the one release() that tells
+                except IndexError:
+                    pass
+                else:
+                    _returned(self._pool, record)
+
+    release.__doc__ = PoolGuard.release.__doc__
+
+    def __del__(self) -> None:
+        # As PoolGuard's finalizer, and first one dict store (C-level, no
+        # lock): the pool's ResourceWarning for the collected guard will say
+        # where it was acquired.
+        record = getattr(self, "_record", None)
+        box = getattr(self, "_box", None)
+        watch = self._pool._watch
+        if record is not None and box and watch is not None:
+            watch.collected[id(box[0])] = record
+        PoolGuard.__del__(self)
+
+
+def _returned(pool: Pool[Any, Any], record: Record) -> None:
+    """Tell a late return: the guard was given back after its leak was reported."""
+    events = record.events
+    events.append(RETURNED)
+    watch = pool._watch
+    if events[0] is REPORTED and watch is not None:
+        logger.warning(
+            "a PoolGuard of %s reported as held too long (pool %r) was released "
+            "after %.3f s; it was %s",
+            record.kind,
+            pool,
+            watch.clock() - record.since,
+            record.acquired(),
+        )
+
+
+def _hand_out(pool: Pool[Any, Any], watch: Watch, guard: PoolGuard[Any]) -> WatchedGuard:
+    """Move `guard`'s resource into a WatchedGuard with a new record; scan a little."""
+    if type(guard) is WatchedGuard:  # handed out through get() already
+        return guard
+    now = watch.clock()
+    box = guard._box
+    watched = object.__new__(WatchedGuard)
+    watched._pool = pool
+    watched._record = record = Record(box, now, threading.current_thread().name, _frames())
+    # The box passes to the new guard: both hold it for this one line, and
+    # whichever is collected first with it non-empty gives the resource
+    # back (its pop is atomic), so an interruption here loses nothing.
+    watched._box = box
+    guard._box = []
+    watch.records.append(record)
+    scan(pool, now, SCAN_STEP)
+    return watched
+
+
+class Watched:
+    """What a pool with leak detection adds: each hand-out is recorded and a few records scanned."""
+
+    __slots__ = ()
+    _watch: Watch
+
+    def get(self) -> PoolGuard[Any] | None:
+        guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return _hand_out(self, self._watch, guard)  # type: ignore[arg-type]
+
+    get.__doc__ = Pool.get.__doc__
+
+    def _take_as_head(self) -> PoolGuard[Any] | None:
+        guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return _hand_out(self, self._watch, guard)  # type: ignore[arg-type]
+
+
+# The watched class of each pool class, made once (dict.setdefault keeps the
+# first if two threads make one at once).
+_WATCHED: dict[type[Any], type[Any]] = {}
+
+
+def watched(cls: type[Pool[Any, Any]]) -> type[Pool[Any, Any]]:
+    """`cls` with `Watched` first in its bases: a layout `__class__` may be switched to."""
+    made = _WATCHED.get(cls)
+    if made is None:
+        made = _WATCHED.setdefault(
+            cls, type(f"Watched{cls.__name__}", (Watched, cls), {"__slots__": ()})
+        )
+    return made
+
+
+def configure(pool: Pool[Any, Any], leak_threshold: object) -> Watch:
+    """Turn on leak detection for `pool` (validating `leak_threshold`); switch its class.
+
+    The clock is the pool's lifecycle clock if it has one, else `Pool._clock`.
+
+    Raises:
+        TypeError, ValueError: see `threshold`.
+    """
+    seconds = threshold(leak_threshold)
+    lifecycle = getattr(pool, "_lifecycle", None)
+    clock = pool._clock if lifecycle is None else lifecycle.clock
+    watch = Watch(seconds, clock)
+    pool.__class__ = watched(type(pool))
+    return watch
