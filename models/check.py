@@ -64,7 +64,7 @@ PINNED_URL = (
 PINNED_SHA256 = "cd5c10f82e8478c1b1c280ec0e99fb8d1f80604d3edf0ece6aeceb049fbf94a2"
 
 # Modules written in PlusCal: their translation is committed and must be current.
-PLUSCAL_MODULES = ("FreeList.tla", "TreiberFreeList.tla", "Waiting.tla")
+PLUSCAL_MODULES = ("FreeList.tla", "TreiberFreeList.tla", "Waiting.tla", "Lifecycle.tla")
 
 # TLC's exit codes (tlc2.output.EC.ExitStatus) for the outcomes we expect.
 EXIT_OK = 0

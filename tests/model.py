@@ -220,6 +220,14 @@ class Model:
     waited: int = 0
     timeouts: int = 0
     histogram: list[int] = field(default_factory=lambda: [0] * (len(WAIT_BOUNDS) + 1))
+    max_lifetime: float | None = None
+    """The pool's `max_lifetime`, without jitter: a resource expires that long after `new()`."""
+    max_idle: float | None = None
+    deadlines: dict[int, float] = field(default_factory=dict)
+    idle_since: dict[int, float] = field(default_factory=dict)
+    """When a sweep first saw each resource at the cold end (cleared when handed out)."""
+    expired: int = 0
+    evicted: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.mode, Static):
@@ -240,9 +248,65 @@ class Model:
     def get(self) -> int | None:
         """A resource number, or None; may raise PoolClosedError or Boom."""
         try:
-            return self._get()
+            resource = self._get()
+            if resource is not None and (self.max_lifetime or self.max_idle) is not None:
+                resource = self._check_out(resource)
+            return resource
         finally:
             self._serve()
+
+    # lifecycle (src/rpool/_lifecycle.py) ---------------------------------------
+
+    def _check_out(self, resource: int) -> int:
+        """Lifecycle.check_out: one sweep step, then replace the resource if it expired."""
+        if self.max_idle is not None:
+            self._sweep()
+        self.idle_since.pop(resource, None)
+        if self.max_lifetime is None or self.now < self.deadlines[resource]:
+            return resource
+        # Expire: discarded (close() errors are warnings), its unit makes a fresh one.
+        self.expired += 1
+        self.held.remove(resource)
+        self._discard_quietly(resource)
+        return self._grow(1)
+
+    def _sweep(self) -> bool:
+        """Lifecycle.sweep: evict one idle resource if the cold end has idled for max_idle."""
+        assert self.max_idle is not None
+        cold = next((item for item in self.state.free if not isinstance(item, Grant)), None)
+        if cold is None:
+            return False
+        since = self.idle_since.setdefault(cold, self.now)
+        if self.now - since < self.max_idle or self.state.waiters or self.state.closed:
+            return False
+        assert isinstance(self.mode, AutoScale)
+        if len(self.alive) <= self.mode.initial:  # the floor
+            return False
+        item = self._take()
+        if isinstance(item, Grant):
+            self._return_capacity(item.size)
+        elif item is not None:
+            self._discard_quietly(item)  # Evict: the top, not the cold end
+            self.evicted += 1
+            self._return_capacity(1)
+        return True
+
+    def maintain(self) -> int:
+        """Pool.maintain(): sweep steps until one evicts nothing, one per item at most."""
+        if self.max_idle is None:
+            return 0
+        evicted = 0
+        for _ in range(len(self.state.free)):
+            if not self._sweep():
+                break
+            evicted += 1
+        return evicted
+
+    def _discard_quietly(self, resource: int) -> None:
+        try:
+            self._discard(resource)
+        except Boom:
+            self.warned.append(RuntimeWarning)
 
     def _get(self) -> int | None:
         if self.state.closed:  # CheckClosed, before the pop
@@ -526,6 +590,8 @@ class Model:
         resource = self.created
         self.created += 1
         self.alive.add(resource)
+        if self.max_lifetime is not None:
+            self.deadlines[resource] = self.now + self.max_lifetime
         return resource
 
     def _put_idle(self, resource: int) -> None:
@@ -538,6 +604,8 @@ class Model:
         """Discard: counted, then the resource's close()."""
         self.discarded += 1
         self.alive.remove(resource)
+        self.deadlines.pop(resource, None)
+        self.idle_since.pop(resource, None)
         if Script._next(self.script.close_plan) == "raise":
             raise Boom("close")
 
@@ -580,6 +648,8 @@ class Model:
             waited=self.waited,
             timeouts=self.timeouts,
             wait_histogram=tuple(self.histogram),
+            expired=self.expired,
+            evicted=self.evicted,
         )
 
     def check(self) -> None:

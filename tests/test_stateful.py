@@ -267,6 +267,81 @@ class UnboundedMachine(PoolAgainstModel):
     shapes = st.builds(AutoScale, initial=st.integers(0, 3), chunk_size=st.integers(0, 3))
 
 
+# --- lifecycle -----------------------------------------------------------------------
+
+LIFETIMES = st.sampled_from([None, 1.0, 4.0])
+IDLE_TIMES = st.sampled_from([1.0, 4.0, None])
+
+
+class LifecycleMachine(PoolAgainstModel):
+    """Max lifetime and idle eviction on a clock the rules move (no jitter: exact deadlines).
+
+    The pool's `clock` and the model's `now` are one number, moved by
+    `advance`; `maintain` is a rule too. Every step compares, besides the
+    usual, the `expired` and `evicted` counters (in `stats()`).
+    """
+
+    max_idle_allowed: ClassVar[bool] = True
+
+    def prepare(self, data: st.DataObject) -> None:
+        lifetime = data.draw(LIFETIMES, label="max_lifetime")
+        idle = data.draw(IDLE_TIMES, label="max_idle") if self.max_idle_allowed else None
+        if lifetime is None and idle is None:
+            lifetime = 1.0
+        self.model.max_lifetime, self.model.max_idle = lifetime, idle
+        self.script = Script()  # the pool make_pool() made is dropped, and its script
+        self.pool = Pool(
+            Res,
+            self.model.mode,
+            self.script,
+            max_lifetime=lifetime,
+            lifetime_jitter=0.0,
+            max_idle=idle,
+            clock=lambda: self.model.now,
+        )
+        # The model made its initial resources at time 0 without deadlines.
+        for resource in self.model.alive:
+            if lifetime is not None:
+                self.model.deadlines[resource] = lifetime
+
+    @rule(count=st.integers(2, 4))
+    def burst(self, count: int) -> None:
+        """Take `count` resources, then give them all back: the pool grows, then idles."""
+        taken = []
+        for _ in range(count):
+            self.plan([], [], [])
+            guard = self.both(self.pool.get, self.model.get)
+            if isinstance(guard, PoolGuard):
+                taken.append(guard)
+        for guard in taken:
+            self.plan([], [], [])
+            resource = guard.resource.id
+            self.both(guard.release, lambda resource=resource: self.model.release(resource))  # type: ignore[misc]
+
+    @rule(seconds=st.sampled_from([0.5, 1.0, 3.0]))
+    def advance(self, seconds: float) -> None:
+        self.model.now += seconds
+
+    @rule(close=CLOSE_PLAN)
+    def maintain(self, close: list[str]) -> None:
+        self.plan([], [], close)
+        self.both(self.pool.maintain, self.model.maintain)
+
+    @invariant()
+    def nothing_held_is_discarded(self) -> None:
+        if hasattr(self, "pool"):
+            assert not any(guard.resource.closed for guard in self.guards.values())
+
+
+class LifecycleStaticMachine(LifecycleMachine):
+    shapes = st.builds(Static, count=st.integers(1, 3))
+    max_idle_allowed = False
+
+
+class LifecycleAutoScaleMachine(LifecycleMachine):
+    shapes = bounded_autoscale(st.integers(0, 2))
+
+
 # --- waiting -------------------------------------------------------------------------
 
 
@@ -517,3 +592,5 @@ test_doubling_autoscale_pool_behaves_as_the_model = DoublingMachine.TestCase
 test_unbounded_autoscale_pool_behaves_as_the_model = UnboundedMachine.TestCase
 test_static_pool_with_waiters_behaves_as_the_fifo_model = WaitingStaticMachine.TestCase
 test_autoscale_pool_with_waiters_behaves_as_the_fifo_model = WaitingAutoScaleMachine.TestCase
+test_static_pool_with_max_lifetime_behaves_as_the_model = LifecycleStaticMachine.TestCase
+test_autoscale_pool_with_lifecycle_behaves_as_the_model = LifecycleAutoScaleMachine.TestCase

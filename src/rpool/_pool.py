@@ -28,6 +28,7 @@ from ._waiters import AsyncWaiter, ThreadWaiter, first_alive, ring, ring_all, se
 
 if TYPE_CHECKING:
     from ._leaks import Watch
+    from ._lifecycle import Lifecycle
 
 __all__ = ["Pool"]
 
@@ -69,6 +70,7 @@ class Pool(Generic[C, R]):
         "_factory",
         "_failed",
         "_free",
+        "_lifecycle",
         "_maximum",
         "_misses",
         "_mode",
@@ -99,6 +101,10 @@ class Pool(Generic[C, R]):
         resource: Factory[None, R],
         mode: ScaleMode,
         *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         leak_threshold: float | None = None,
     ) -> None: ...
     @overload
@@ -108,6 +114,10 @@ class Pool(Generic[C, R]):
         mode: ScaleMode,
         context: C,
         *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         leak_threshold: float | None = None,
     ) -> None: ...
     def __init__(
@@ -116,12 +126,26 @@ class Pool(Generic[C, R]):
         mode: ScaleMode,
         context: Any = None,
         *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         leak_threshold: float | None = None,
     ) -> None:
         if not isinstance(mode, Static | AutoScale):
             raise TypeError(f"mode must be Static or AutoScale, not {type(mode).__name__}")
         if not callable(getattr(resource, "new", None)):
             raise TypeError(f"resource must have a new(context) method: {resource!r}")
+        self._lifecycle: Lifecycle | None = None
+        if (
+            max_lifetime is not None
+            or max_idle is not None
+            or (lifetime_jitter != 0.1 or clock is not time.monotonic)
+        ):
+            # Imported only when an option is given (docs/performance.md).
+            from ._lifecycle import configure
+
+            self._lifecycle = configure(self, mode, max_lifetime, lifetime_jitter, max_idle, clock)
         self._watch: Watch | None = None
         if leak_threshold is not None:
             # Imported only when asked for: a pool without it runs Pool.get().
@@ -166,6 +190,9 @@ class Pool(Generic[C, R]):
                 except BaseException as close_error:  # the others are closed all the same
                     error.add_note(f"also, discarding a created resource raised {close_error!r}")
             raise
+        if self._lifecycle is not None:
+            for resource_made in made:
+                self._lifecycle.born(resource_made)
         self._free.extend(made)
         track(self)  # restarted, empty, in a forked child (_fork.py)
 
@@ -461,8 +488,12 @@ class Pool(Generic[C, R]):
                 # unit it takes from the others: [units] becomes
                 # [units - 1, resource].
                 held[:] = held[0] - 1, self._create()
+                if self._lifecycle is not None:
+                    self._lifecycle.born(held[-1])
                 self._put_idle(held)
             held[0] = self._create()  # Model: Create, the caller's own.
+            if self._lifecycle is not None:
+                self._lifecycle.born(held[0])
             return PoolGuard(self, held)
         except BaseException:
             # A new() that raised (or a closed pool's drain): the units not
@@ -566,6 +597,8 @@ class Pool(Generic[C, R]):
             except BaseException:
                 self._return_capacity(held)
                 raise
+            if self._lifecycle is not None:
+                self._lifecycle.born(held[-1])
             self._put_idle(held)
         else:
             self._return_capacity(held)
@@ -580,6 +613,8 @@ class Pool(Generic[C, R]):
         `_headroom()`, a call at the same depth as close(): if the recursion
         limit would stop close() from being entered, it stops this first.
         """
+        if self._lifecycle is not None:
+            self._lifecycle.forget(held[-1])
         close = getattr(held[-1], "close", _no_close)
         _headroom()
         calling = False
@@ -713,12 +748,28 @@ class Pool(Generic[C, R]):
         ring_all(self._waiters)
         raise_all(errors)
 
+    def maintain(self) -> int:
+        """Evict idle resources now, as `get()` does one at a time; return how many.
+
+        Discards idle resources beyond the floor (AutoScale's `initial`) while
+        the one idle longest has been idle for `max_idle`, one pop each, their
+        capacity spare again (docs/design.md, "Lifecycle"). Does nothing
+        without `max_idle`. Never discards a resource in use.
+
+        Raises:
+            BaseException: an interruption (what it had taken goes back first).
+                A resource's `close()` raising an Exception is reported as a
+                RuntimeWarning, not raised.
+        """
+        return 0 if self._lifecycle is None else self._lifecycle.maintain(self)
+
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
         # The reads go in the order derive() documents, so that no field is
         # ever negative and capacity never exceeds the maximum: a unit leaves
         # the deques before it is counted as dropped, and each derived field
         # reads its counters on the side that can only make it larger.
+        lifecycle = self._lifecycle
         returned = self._returned.value
         created_early = self._created.value
         discarded_early = self._discarded.value
@@ -742,6 +793,8 @@ class Pool(Generic[C, R]):
             waited=self._waited.value,
             timeouts=self._timeouts.value,
             wait_histogram=tuple(bucket.value for bucket in self._wait_histogram),
+            expired=0 if lifecycle is None else lifecycle.expired.value,
+            evicted=0 if lifecycle is None else lifecycle.evicted.value,
             leaks=0 if self._watch is None else self._watch.reported.value,
         )
 

@@ -75,6 +75,10 @@ class PoolStats:
     is counted when its call leaves the queue, so while callers park the
     buckets add up to less than `waited`."""
 
+    expired: int = 0
+    """Resources discarded for outliving `max_lifetime`, when handed out."""
+    evicted: int = 0
+    """Idle resources discarded after `max_idle` (by a call's sweep step or `maintain()`)."""
     leaks: int = 0
     """Guards reported as held longer than `leak_threshold` (each once)."""
 
@@ -112,6 +116,8 @@ def derive(
     waited: int = 0,
     timeouts: int = 0,
     wait_histogram: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0),
+    expired: int = 0,
+    evicted: int = 0,
     leaks: int = 0,
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
@@ -155,5 +161,7 @@ def derive(
         waited=waited,
         timeouts=timeouts,
         wait_histogram=wait_histogram,
+        expired=expired,
+        evicted=evicted,
         leaks=leaks,
     )

@@ -370,6 +370,48 @@ MUTANTS = (
             ),
         ),
     ),
+    # Lifecycle (_lifecycle.py, docs/design.md "Lifecycle").
+    Mutant(
+        "expire-in-guard",
+        "never discard a held resource (an expired resource is closed but left in the "
+        "guard the caller gets)",
+        "_lifecycle.py",
+        (
+            (
+                "            held = [guard._box.pop()]"
+                "  # Model: Claim, from a guard nobody else has seen.\n",
+                "            held = [guard._box[0]]  # the bug: it stays in the guard too\n",
+            ),
+            (
+                "            return pool._grow(held)"
+                "  # Model: Create, with the expired resource's unit.\n",
+                "            return guard\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "evict-in-place",
+        "never discard an idle or held resource, capacity bound (the sweep closes the "
+        "resource it saw at the cold end without taking it out of the free list)",
+        "_lifecycle.py",
+        (
+            (
+                "                held = [free.pop()]  # Model: TakeFree, by the sweeper.\n",
+                "                held = [cold]  # the bug: looked at, never taken\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "evict-without-returning-capacity",
+        "accounting (an evicted resource's unit is dropped: the pool shrinks for good)",
+        "_lifecycle.py",
+        (
+            (
+                "            pool._return_capacity(held)  # Model: ReturnGrant.\n",
+                "            held.pop()  # the bug: the unit is not given back\n",
+            ),
+        ),
+    ),
     # Fork safety (_fork.py, docs/design.md "Fork"): killed by tests/test_fork.py.
     Mutant(
         "fork-child-reuses-parent-resource",

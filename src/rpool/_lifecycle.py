@@ -1,0 +1,380 @@
+"""`Lifecycle`: a pool's optional max lifetime and idle timeout, and the sweep that applies them.
+
+Everything here is opt-in: a pool made without `max_lifetime` or `max_idle`
+has no `Lifecycle` and never calls into this module (one `is not None` test
+where a resource is handed out). The algorithm is in docs/design.md
+("Lifecycle"); the model is models/Lifecycle.tla, whose action names the
+comments below use.
+
+Time comes from the `clock` the pool was given (default `time.monotonic`), so
+tests drive lifetimes and idle timeouts without sleeping.
+
+What is recorded, per resource, in two dicts keyed by `id(resource)` (a dict's
+`get`, `setdefault`, `pop` and item store are each one C call that runs no
+Python code, since int keys hash and compare in C: atomic under the GIL, and
+under the dict's per-object lock on the free-threaded build):
+
+- `deadlines`: the instant the resource expires (its creation, plus
+  `max_lifetime` less a random part of up to `lifetime_jitter` of it, so that
+  resources made together do not expire together). Set when the pool creates
+  the resource; a resource the pool did not see created (an interruption
+  landed in between) gets one the first time it is handed out.
+- `idle_since`: when a sweep first saw the resource at the cold end of the
+  free list (the idle resource returned longest ago). Cleared when the
+  resource is handed out.
+
+Neither dict decides anything about capacity: a resource is discarded only
+after it was taken out of the free list by an atomic pop, the same as a
+`get()`'s, so a held resource is never discarded, and its unit of capacity
+goes back through `Pool._return_capacity` (or straight into a fresh resource
+for the caller), as a failed reset's does.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._guard import PoolGuard
+from ._pool import Pool
+from ._report import report
+from ._scale import AutoScale, ScaleMode, Static
+
+if TYPE_CHECKING:
+    from ._stats import Tally
+
+__all__ = ["Lifecycle", "Vetted", "coldest", "configure", "seconds_option", "vetted"]
+
+
+def seconds_option(name: str, value: object) -> float | None:
+    """Return `value` as a positive, finite number of seconds, or None if it is None.
+
+    Raises:
+        TypeError: `value` is not None, an int or a float (bools are refused).
+        ValueError: `value` is not positive and finite.
+    """
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    if not (0 < value < math.inf):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return float(value)
+
+
+def coldest(free: deque[Any]) -> object | None:
+    """The idle resource at the cold end of `free` (returned longest ago), or None.
+
+    The free list is "grants, then resources" (_freelist.py), so the first
+    resource is found by a binary search over indices: at most
+    log2(len(free)) + 1 reads `free[i]`, each atomic (deque_item runs no Python
+    code; the deque's lock on the free-threaded build). Other threads may
+    change the deque between reads: the answer is then a resource that was
+    idle near the cold end at some instant, or None. It is a hint for the
+    sweep, never a take.
+    """
+    low, high = 0, len(free)
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            item = free[middle]
+        except IndexError:  # shrank since len(): look again lower down
+            high = middle
+            continue
+        if type(item) is int:
+            low = middle + 1
+        else:
+            high = middle
+    try:
+        item = free[low]
+    except IndexError:
+        return None
+    return None if type(item) is int else item
+
+
+class Lifecycle:
+    """A pool's lifetime and idle policy, the stamps it keeps and its counters.
+
+    Made by `Pool.__init__` only when `max_lifetime` or `max_idle` is set.
+    """
+
+    __slots__ = (
+        "clock",
+        "deadlines",
+        "evicted",
+        "expired",
+        "floor",
+        "idle_since",
+        "lifetime_jitter",
+        "max_idle",
+        "max_lifetime",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_lifetime: float | None,
+        lifetime_jitter: float,
+        max_idle: float | None,
+        floor: int,
+        clock: Callable[[], float],
+        tally: type[Tally],
+    ) -> None:
+        self.max_lifetime = max_lifetime
+        self.lifetime_jitter = lifetime_jitter
+        self.max_idle = max_idle
+        # Idle resources are evicted only while more than this many are alive.
+        self.floor = floor
+        self.clock = clock
+        self.deadlines: dict[int, float] = {}
+        self.idle_since: dict[int, float] = {}
+        self.expired, self.evicted = tally(), tally()
+
+    @classmethod
+    def of(
+        cls,
+        mode: ScaleMode,
+        max_lifetime: object,
+        lifetime_jitter: object,
+        max_idle: object,
+        clock: object,
+        tally: type[Tally],
+    ) -> Lifecycle | None:
+        """The policy `Pool(...)`'s options ask for, or None when every option is off.
+
+        Raises:
+            TypeError: an option of the wrong type (`clock` not callable).
+            ValueError: a duration that is not positive and finite, a jitter
+                outside [0, 1), or `max_idle` for a Static pool, which keeps
+                `count` resources whatever their idle time.
+        """
+        lifetime = seconds_option("max_lifetime", max_lifetime)
+        idle = seconds_option("max_idle", max_idle)
+        if type(lifetime_jitter) is bool or not isinstance(lifetime_jitter, int | float):
+            raise TypeError(
+                f"lifetime_jitter must be a number, not {type(lifetime_jitter).__name__}"
+            )
+        if not 0 <= lifetime_jitter < 1:
+            raise ValueError(f"lifetime_jitter must be in [0, 1), got {lifetime_jitter!r}")
+        if not callable(clock):
+            raise TypeError(f"clock must be callable, not {type(clock).__name__}")
+        if idle is not None and isinstance(mode, Static):
+            raise ValueError(
+                "max_idle needs AutoScale: a Static pool keeps its count resources "
+                "(use max_lifetime to recycle them)"
+            )
+        if lifetime is None and idle is None:
+            return None
+        floor = mode.initial if isinstance(mode, AutoScale) else mode.count
+        return cls(
+            max_lifetime=lifetime,
+            lifetime_jitter=float(lifetime_jitter),
+            max_idle=idle,
+            floor=floor,
+            clock=clock,
+            tally=tally,
+        )
+
+    def born(self, resource: object) -> None:
+        """Stamp a resource the pool has just created with its expiry instant."""
+        if self.max_lifetime is not None:
+            self.deadlines[id(resource)] = self._deadline(self.clock())
+        # A resource made at an address a discarded one had must not inherit
+        # its idle stamp.
+        self.idle_since.pop(id(resource), None)
+
+    def forget(self, resource: object) -> None:
+        """Drop the stamps of a resource about to be discarded."""
+        self.deadlines.pop(id(resource), None)
+        self.idle_since.pop(id(resource), None)
+
+    def _deadline(self, now: float) -> float:
+        assert self.max_lifetime is not None
+        return now + self.max_lifetime * (1.0 - self.lifetime_jitter * random.random())
+
+    def check_out(self, pool: Pool[Any, Any], guard: PoolGuard[Any]) -> PoolGuard[Any]:
+        """Vet a guard `Pool.get()` just made; return the guard the caller gets.
+
+        First one sweep step (`sweep`). Then, if the guard's resource has
+        outlived its deadline, it is taken back out of the guard (Model:
+        Claim), discarded, and its unit passes straight into a fresh resource
+        for the caller, made by `new()` (Model: Expire, then Create): no loop,
+        at most one discard and one creation, so `get()` stays wait-free.
+        Whatever this frame took out is in `held` until it is a guard again;
+        the handler gives it back (docs/design.md, "Exception safety"). An
+        interruption before that leaves the resource in the fresh guard,
+        whose finalizer gives it back.
+
+        Raises:
+            BaseException: as `get()`: what `new()` raised (the unit goes back
+                as spare capacity first), or an interruption. Errors of the
+                expired resource's `close()` are reported as a RuntimeWarning:
+                the caller did not cause them.
+        """
+        now = self.clock()
+        if self.max_idle is not None:
+            self.sweep(pool, now)
+        resource = guard._box[0]
+        self.idle_since.pop(id(resource), None)  # handed out: no longer idle
+        if self.max_lifetime is None:
+            return guard
+        deadline = self.deadlines.get(id(resource))
+        if deadline is None:  # created where an interruption kept it from its stamp
+            self.deadlines[id(resource)] = self._deadline(now)
+            return guard
+        if now < deadline:
+            return guard
+        held: list[Any] | None = None
+        try:
+            held = [guard._box.pop()]  # Model: Claim, from a guard nobody else has seen.
+            next(self.expired)
+            self._discard(pool, held)  # Model: Expire.
+            return pool._grow(held)  # Model: Create, with the expired resource's unit.
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = pool._orphans
+                orphans += held
+                held.clear()
+            raise
+
+    def sweep(self, pool: Pool[Any, Any], now: float) -> bool:
+        """One bounded step of idle eviction; True if it discarded a resource.
+
+        If the resource at the cold end has been idle for `max_idle` (since a
+        sweep first saw it there), more than `floor` resources are alive and
+        nobody waits, one idle resource is taken from the free list with the
+        same pop as `get()`'s (Model: TakeFree by the sweeper) and discarded,
+        and its unit becomes spare capacity again (Model: Evict, then
+        ReturnGrant, which rings the head waiter). The resource taken is the
+        one on top (the most recently returned): only a pop is atomic, and
+        which idle resource goes does not matter to the count that is too
+        high. Work: one binary search (`coldest`), one pop, one `close()`.
+
+        Raises:
+            BaseException: an interruption; what the step had taken goes to
+                the pool's orphans first. A resource's `close()` raising an
+                Exception is reported as a RuntimeWarning.
+        """
+        assert self.max_idle is not None
+        free = pool._free
+        cold = coldest(free)
+        if cold is None:
+            return False
+        since = self.idle_since.setdefault(id(cold), now)
+        if now - since < self.max_idle or pool._waiters or pool._closed:
+            return False
+        if pool._created.value - pool._discarded.value <= self.floor:
+            return False
+        held: list[Any] | None = None
+        try:
+            try:
+                held = [free.pop()]  # Model: TakeFree, by the sweeper.
+            except IndexError:
+                return False
+            if type(held[0]) is not int:
+                self._discard(pool, held)  # Model: Evict.
+                next(self.evicted)
+            # A resource's unit, or a grant popped because every idle resource
+            # was taken since the look: spare capacity either way.
+            pool._return_capacity(held)  # Model: ReturnGrant.
+        except BaseException:
+            if held:  # Model: Recover.
+                orphans = pool._orphans
+                orphans += held
+                held.clear()
+            raise
+        return True
+
+    def maintain(self, pool: Pool[Any, Any]) -> int:
+        """Run sweep steps until one discards nothing; return how many discarded.
+
+        Bounded: at most one step per item the free list held when it began.
+        """
+        if self.max_idle is None:
+            return 0
+        discarded = 0
+        for _ in range(len(pool._free)):
+            if not self.sweep(pool, self.clock()):
+                break
+            discarded += 1
+        return discarded
+
+    def _discard(self, pool: Pool[Any, Any], held: list[Any]) -> None:
+        """Discard the resource `held[-1]`, leaving its unit (1) in `held`.
+
+        An Exception from its `close()` is reported, not raised: the call
+        that found the resource expired or idle did not cause it.
+        """
+        try:
+            pool._discard(held)  # which forgets its stamps
+        except Exception as error:
+            report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
+
+
+def configure(
+    pool: Pool[Any, Any],
+    mode: ScaleMode,
+    max_lifetime: object,
+    lifetime_jitter: object,
+    max_idle: object,
+    clock: object,
+) -> Lifecycle | None:
+    """The lifecycle `Pool.__init__`'s options ask for, or None; switches `pool`'s class if any.
+
+    With an option on, the pool's class becomes `vetted(type(pool))`: same
+    slots, with `get()` and `_take_as_head()` vetting what they hand out, so
+    a pool with every option off runs `Pool.get()` untouched.
+
+    Raises:
+        TypeError, ValueError: as `Lifecycle.of`.
+    """
+    lifecycle = Lifecycle.of(mode, max_lifetime, lifetime_jitter, max_idle, clock, pool._tally_type)
+    if lifecycle is not None:
+        pool.__class__ = vetted(type(pool))
+    return lifecycle
+
+
+class Vetted:
+    """What a pool with a lifecycle adds: each hand-out goes through `Lifecycle.check_out`.
+
+    `acquire()` and `acquire_async()` hand out through `get()` and
+    `_take_as_head()`, so these two overrides cover every hand-out.
+    """
+
+    __slots__ = ()
+    _lifecycle: Lifecycle
+
+    def get(self) -> PoolGuard[Any] | None:
+        guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return self._lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+
+    get.__doc__ = Pool.get.__doc__
+
+    def _take_as_head(self) -> PoolGuard[Any] | None:
+        guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return self._lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+
+
+# The vetted class of each pool class, made once (dict.setdefault keeps the
+# first if two threads make one at once).
+_VETTED: dict[type[Any], type[Any]] = {}
+
+
+def vetted(cls: type[Pool[Any, Any]]) -> type[Pool[Any, Any]]:
+    """`cls` with `Vetted` first in its bases: a layout `__class__` may be switched to.
+
+    Also for the tests' subclasses of Pool, whose seams stay.
+    """
+    made = _VETTED.get(cls)
+    if made is None:
+        made = _VETTED.setdefault(
+            cls, type(f"Vetted{cls.__name__}", (Vetted, cls), {"__slots__": ()})
+        )
+    return made

@@ -1,0 +1,344 @@
+"""Max lifetime, idle eviction and maintain() (src/rpool/_lifecycle.py), on an injected clock.
+
+No test sleeps: the pool's `clock` is a `Clock` the test moves. The model of
+the same steps is models/Lifecycle.tla (docs/models.md, "Lifecycle").
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import pytest
+
+from rpool import AutoScale, Pool, Static
+
+from .resources import Boom, Res, Script
+
+
+class Clock:
+    """A clock that moves only when told: `clock.now += seconds`."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lifecycle_pool(
+    mode: Static | AutoScale, **options: Any
+) -> tuple[Pool[Script, Res], Script, Clock]:
+    script, clock = Script(), Clock()
+    pool = Pool(Res, mode, script, clock=clock, **options)
+    return pool, script, clock
+
+
+def live(script: Script) -> list[Res]:
+    return [resource for resource in script.made if not resource.closed]
+
+
+# Options ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"max_lifetime": 0}, ValueError),
+        ({"max_lifetime": -1.0}, ValueError),
+        ({"max_lifetime": float("inf")}, ValueError),
+        ({"max_lifetime": float("nan")}, ValueError),
+        ({"max_lifetime": "10"}, TypeError),
+        ({"max_lifetime": True}, TypeError),
+        ({"max_idle": 0.0}, ValueError),
+        ({"max_lifetime": 1, "lifetime_jitter": 1.0}, ValueError),
+        ({"max_lifetime": 1, "lifetime_jitter": -0.1}, ValueError),
+        ({"max_lifetime": 1, "lifetime_jitter": "a"}, TypeError),
+        ({"max_lifetime": 1, "clock": 3}, TypeError),
+    ],
+)
+def test_bad_options_are_refused_with_a_clear_error(
+    options: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        Pool(Res, AutoScale(initial=0, maximum=2), Script(), **options)
+
+
+def test_max_idle_is_refused_for_a_static_pool() -> None:
+    with pytest.raises(ValueError, match="max_idle needs AutoScale"):
+        Pool(Res, Static(count=2), Script(), max_idle=1.0)
+
+
+def test_every_option_off_keeps_the_plain_pool() -> None:
+    pool = Pool(Res, Static(count=1), Script())
+    assert type(pool) is Pool
+    assert pool._lifecycle is None
+    assert pool.maintain() == 0
+
+
+# Max lifetime -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [Static(count=2), AutoScale(initial=2, maximum=2)])
+def test_an_expired_resource_is_replaced_when_handed_out(mode: Static | AutoScale) -> None:
+    pool, _script, clock = lifecycle_pool(mode, max_lifetime=10.0, lifetime_jitter=0.0)
+    guard = pool.get()
+    assert guard is not None
+    old = guard.resource
+    guard.release()
+    clock.now = 9.9
+    guard = pool.get()
+    assert guard is not None and guard.resource is old  # not yet
+    guard.release()
+    clock.now = 10.0
+    guard = pool.get()
+    assert guard is not None
+    assert guard.resource is not old and old.closed
+    stats = pool.stats()
+    assert (stats.expired, stats.discarded, stats.capacity, stats.in_use) == (1, 1, 2, 1)
+    # The fresh resource's lifetime starts at its creation.
+    guard.release()
+    clock.now = 19.9
+    again = pool.get()
+    assert again is not None and not again.resource.closed
+    assert pool.stats().expired == 1
+
+
+def test_a_held_resource_is_never_discarded_however_old() -> None:
+    pool, _script, clock = lifecycle_pool(
+        AutoScale(initial=1, maximum=3), max_lifetime=1.0, lifetime_jitter=0.0, max_idle=1.0
+    )
+    guard = pool.get()
+    assert guard is not None
+    held = guard.resource
+    clock.now = 100.0
+    for _ in range(3):
+        other = pool.get()
+        assert other is not None and other.resource is not held
+        other.release()
+    pool.maintain()
+    assert not held.closed
+    assert guard.resource is held
+    guard.release()  # comes back expired: discarded when found idle
+    fresh = pool.get()
+    assert fresh is not None and fresh.resource is not held and held.closed
+
+
+def test_jitter_spreads_the_deadlines_of_resources_made_together() -> None:
+    pool, _, _ = lifecycle_pool(
+        AutoScale(initial=50, maximum=50), max_lifetime=100.0, lifetime_jitter=0.5
+    )
+    assert pool._lifecycle is not None
+    deadlines = list(pool._lifecycle.deadlines.values())
+    assert len(deadlines) == 50
+    assert all(50.0 <= deadline <= 100.0 for deadline in deadlines)
+    assert len(set(deadlines)) > 40  # not all at once
+    assert max(deadlines) - min(deadlines) > 10.0
+
+
+def test_without_jitter_every_deadline_is_the_full_lifetime() -> None:
+    pool, _, _ = lifecycle_pool(Static(count=5), max_lifetime=7.0, lifetime_jitter=0.0)
+    assert pool._lifecycle is not None
+    assert set(pool._lifecycle.deadlines.values()) == {7.0}
+
+
+def test_the_expired_resources_capacity_goes_to_a_waiter() -> None:
+    pool, _script, clock = lifecycle_pool(Static(count=1), max_lifetime=5.0, lifetime_jitter=0.0)
+    guard = pool.get()
+    assert guard is not None
+    old = guard.resource
+    served: list[Res] = []
+    waiter = threading.Thread(target=lambda: served.append(pool.acquire(10.0).resource))
+    waiter.start()
+    while not pool._waiters:
+        threading.Event().wait(0.001)
+    clock.now = 6.0
+    guard.release()  # expired: the head discards it and makes its own
+    waiter.join(10.0)
+    assert served and served[0] is not old and old.closed
+    assert pool.stats().expired == 1
+
+
+def test_close_raising_on_an_expired_resource_is_a_warning_and_the_get_goes_on() -> None:
+    pool, script, clock = lifecycle_pool(Static(count=1), max_lifetime=1.0, lifetime_jitter=0.0)
+    clock.now = 2.0
+    script.close_plan[:] = ["raise"]
+    with pytest.warns(RuntimeWarning, match="expired or idle"):
+        guard = pool.get()
+    assert guard is not None and not guard.resource.closed
+    assert pool.stats().capacity == 1
+
+
+def test_a_failed_renewal_gives_the_unit_back_as_spare_capacity() -> None:
+    pool, script, clock = lifecycle_pool(Static(count=1), max_lifetime=1.0, lifetime_jitter=0.0)
+    clock.now = 2.0
+    script.new_plan[:] = ["raise"]
+    with pytest.raises(Boom):
+        pool.get()
+    stats = pool.stats()
+    assert (stats.capacity, stats.idle, stats.in_use, stats.failed) == (0, 0, 0, 1)
+    guard = pool.get()  # the spare unit is recreated on demand
+    assert guard is not None and pool.stats().capacity == 1
+
+
+# Idle eviction ----------------------------------------------------------------
+
+
+def grown(
+    maximum: int = 4, initial: int = 1, **options: Any
+) -> tuple[Pool[Script, Res], Script, Clock]:
+    """An AutoScale pool grown to `maximum`, everything idle, at time 0."""
+    pool, script, clock = lifecycle_pool(
+        AutoScale(initial=initial, maximum=maximum), max_idle=10.0, **options
+    )
+    guards = [pool.get() for _ in range(maximum)]
+    for guard in guards:
+        assert guard is not None
+        guard.release()
+    return pool, script, clock
+
+
+def test_maintain_evicts_idle_resources_down_to_the_floor() -> None:
+    pool, script, clock = grown()
+    pool.maintain()  # the cold end is first seen idle now
+    clock.now = 9.9
+    assert pool.maintain() == 0
+    clock.now = 10.0
+    assert pool.maintain() == 3
+    stats = pool.stats()
+    assert (stats.capacity, stats.idle, stats.evicted, stats.discarded) == (1, 1, 3, 3)
+    assert len(live(script)) == 1
+    clock.now = 100.0
+    assert pool.maintain() == 0  # the floor (initial) stays
+
+
+def test_evicted_capacity_is_spare_again_and_the_pool_grows_back() -> None:
+    pool, script, clock = grown()
+    pool.maintain()
+    clock.now = 10.0
+    pool.maintain()
+    guards = [pool.get() for _ in range(4)]
+    assert all(guard is not None for guard in guards)
+    assert pool.get() is None  # and no further: the bound holds
+    assert pool.stats().capacity == 4
+    assert len(live(script)) == 4
+
+
+def test_each_get_evicts_at_most_one_idle_resource() -> None:
+    pool, _script, clock = grown()
+    guard = pool.get()  # its sweep step marks the cold end
+    assert guard is not None
+    guard.release()
+    clock.now = 10.0
+    counts = []
+    for _ in range(4):
+        guard = pool.get()
+        assert guard is not None
+        guard.release()
+        counts.append(pool.stats().evicted)
+    assert counts == [1, 2, 3, 3]
+
+
+def test_a_resource_used_recently_keeps_the_pool_from_shrinking_below_demand() -> None:
+    pool, _script, clock = grown(maximum=3, initial=0)
+    pool.maintain()
+    for step in range(1, 4):
+        clock.now = step * 9.0
+        guards = [pool.get() for _ in range(3)]  # all three in use every 9 s
+        for guard in guards:
+            assert guard is not None
+            guard.release()
+    assert pool.stats().evicted == 0
+
+
+def test_nothing_is_evicted_while_callers_wait() -> None:
+    pool, _script, clock = grown(maximum=2, initial=0)
+    pool.maintain()
+    clock.now = 50.0
+    pool._waiters.append(object())  # stands for a parked caller
+    try:
+        assert pool.maintain() == 0
+    finally:
+        pool._waiters.clear()
+    assert pool.maintain() == 2
+
+
+def test_close_raising_during_eviction_is_a_warning_and_the_unit_is_spare() -> None:
+    pool, script, clock = grown(maximum=2, initial=0)
+    pool.maintain()
+    clock.now = 10.0
+    script.close_plan[:] = ["raise"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert pool.maintain() == 2
+    assert [type(w.message) for w in caught] == [RuntimeWarning]
+    stats = pool.stats()
+    assert (stats.capacity, stats.evicted) == (0, 2)
+
+
+def test_an_interrupted_close_during_eviction_loses_no_capacity() -> None:
+    pool, script, clock = grown(maximum=2, initial=0)
+    pool.maintain()
+    clock.now = 10.0
+    script.close_plan[:] = ["interrupt"]
+    with pytest.raises(KeyboardInterrupt):
+        pool.maintain()
+    stats = pool.stats()
+    # The unit of the resource whose close() was interrupted is spare (an orphan).
+    assert stats.capacity == 1 and stats.idle == 1
+    assert pool.maintain() == 1
+    assert pool.stats().capacity == 0
+
+
+# Threads ----------------------------------------------------------------------
+
+
+def test_threads_sweeping_and_expiring_keep_the_bound_and_never_discard_a_held_resource() -> None:
+    clock = Clock()
+    script = Script()
+    maximum = 4
+    pool = Pool(
+        Res,
+        AutoScale(initial=1, maximum=maximum),
+        script,
+        max_lifetime=3.0,
+        max_idle=1.0,
+        clock=clock,
+    )
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        for _ in range(400):
+            guard = pool.get()
+            if guard is None:
+                continue
+            resource = guard.resource
+            if resource.closed:
+                errors.append(f"handed out a closed {resource!r}")
+            if sum(not r.closed for r in list(script.made)) > maximum:
+                errors.append("more live resources than the maximum")
+            clock.now += 0.01
+            if resource.closed:
+                errors.append(f"{resource!r} was discarded while held")
+            guard.release()
+
+    def sweeper() -> None:
+        while not stop.is_set():
+            pool.maintain()
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    sweeping = threading.Thread(target=sweeper)
+    sweeping.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    sweeping.join()
+    assert not errors, errors[:5]
+    stats = pool.stats()
+    assert stats.in_use == 0 and stats.creating == 0
+    assert stats.capacity == stats.idle == len(live(script)) <= maximum
+    assert stats.expired + stats.evicted > 0

@@ -1,0 +1,161 @@
+"""An exception at every line of the lifecycle's take/put-back code loses nothing.
+
+The harness is tests/interrupts.py's: each scenario's operation runs once per
+line the pool's code reaches, with `Interrupt` raised at that line, and every
+run is checked (nothing lost or live twice, the bound, exact accounting at
+rest, and after settling). The scenarios here give the pool a lifecycle and
+move its clock so that the operation expires a resource (the guard's Claim,
+the discard, the renewal) or evicts one (the sweep's pop, discard and
+ReturnGrant).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from rpool import AutoScale, ScaleMode, Static
+
+from .interrupts import Run, Scenario, WaitingPool, at_depth, check, inject_everywhere, settle
+from .resources import Res, Script
+
+
+@dataclass(frozen=True)
+class LifecycleScenario(Scenario):
+    """A scenario whose pool has lifecycle options, on a clock the setup moves."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> Run:
+        script = Script()
+        pool = WaitingPool(Res, self.mode, script, clock=lambda: 0.0, **self.options)
+        run = Run(pool, script)
+        pool.attach(run)
+        self.setup(run)
+        return run
+
+
+def at(seconds: float) -> Callable[[Run], None]:
+    """Setup step: the lifecycle's clock reads `seconds` from now on."""
+
+    def setup(run: Run) -> None:
+        assert run.pool._lifecycle is not None
+        run.pool._lifecycle.clock = lambda: seconds
+
+    return setup
+
+
+def steps(*actions: Callable[[Run], object]) -> Callable[[Run], None]:
+    def setup(run: Run) -> None:
+        for action in actions:
+            action(run)
+
+    return setup
+
+
+def cycle(count: int) -> Callable[[Run], None]:
+    """Setup step: take `count` resources, then give them all back (the pool grows)."""
+
+    def setup(run: Run) -> None:
+        guards = [run.pool.get() for _ in range(count)]
+        for guard in guards:
+            assert guard is not None
+            guard.release()
+
+    return setup
+
+
+def plan(new: list[str] | None = None, close: list[str] | None = None) -> Callable[[Run], None]:
+    def setup(run: Run) -> None:
+        run.script.new_plan[:] = new or []
+        run.script.close_plan[:] = close or []
+
+    return setup
+
+
+def get(run: Run) -> object:
+    return run.pool.get()
+
+
+def maintain(run: Run) -> object:
+    return run.pool.maintain()
+
+
+LIFETIME = {"max_lifetime": 1.0, "lifetime_jitter": 0.0}
+IDLE = {"max_idle": 1.0}
+GROWN: ScaleMode = AutoScale(initial=0, maximum=3)
+
+
+def scenarios() -> Iterator[LifecycleScenario]:
+    for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=2, maximum=3))):
+        yield LifecycleScenario(f"expire-{name}", mode, at(5.0), get, options=LIFETIME)
+        yield LifecycleScenario(
+            f"expire-{name}-close-raises",
+            mode,
+            steps(at(5.0), plan(close=["raise"])),
+            get,
+            options=LIFETIME,
+        )
+        yield LifecycleScenario(
+            f"expire-{name}-new-raises",
+            mode,
+            steps(at(5.0), plan(new=["raise"])),
+            get,
+            options=LIFETIME,
+        )
+    for name, operation in (("get", get), ("maintain", maintain)):
+        yield LifecycleScenario(
+            f"evict-{name}", GROWN, steps(cycle(3), maintain, at(5.0)), operation, options=IDLE
+        )
+        yield LifecycleScenario(
+            f"evict-{name}-close-raises",
+            GROWN,
+            steps(cycle(3), maintain, at(5.0), plan(close=["raise"])),
+            operation,
+            options=IDLE,
+        )
+    yield LifecycleScenario(
+        "evict-and-expire",
+        GROWN,
+        steps(cycle(3), maintain, at(5.0)),
+        get,
+        options={**IDLE, **LIFETIME},
+    )
+
+
+SCENARIOS = list(scenarios())
+IDS = [scenario.name for scenario in SCENARIOS]
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
+def test_an_exception_at_any_line_of_expiry_or_eviction_loses_nothing(
+    scenario: LifecycleScenario,
+) -> None:
+    baseline = scenario.run()
+    stats = baseline.pool.stats()
+    assert stats.expired + stats.evicted > 0, "the scenario must expire or evict"
+    report = inject_everywhere(scenario)
+    assert report.points > 0
+    assert report.failures == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS[:1] + SCENARIOS[6:7], ids=[IDS[0], IDS[6]])
+def test_recursion_errors_near_the_limit_lose_nothing(scenario: LifecycleScenario) -> None:
+    outcomes = set()
+    for free_frames in range(1, 25):
+        run = at_depth(scenario, free_frames)
+        outcomes.add(run.outcome)
+        problems = check(run) + settle(run)
+        assert problems == [], f"with {free_frames} frames left ({run.outcome}): {problems}"
+    assert "RecursionError" in outcomes

@@ -1,0 +1,27 @@
+"""mypy --strict must reject each line marked `# E: <code>`, and nothing else."""
+
+from rpool import AutoScale, Pool
+
+
+class Ctx: ...
+
+
+class Conn:
+    @classmethod
+    def new(cls, context: Ctx) -> "Conn":
+        return cls()
+
+    def reset(self) -> bool:
+        return True
+
+
+def wall_clock() -> str:
+    return "noon"
+
+
+mode = AutoScale(initial=0, maximum=4)
+Pool(Conn, mode, Ctx(), max_lifetime="60")  # E: call-overload
+Pool(Conn, mode, Ctx(), max_idle="soon")  # E: call-overload
+Pool(Conn, mode, Ctx(), clock=wall_clock)  # E: call-overload
+Pool(Conn, mode, Ctx(), 60.0)  # E: call-overload
+Pool(Conn, mode, Ctx(), lifetime_jiter=0.1)  # E: call-overload

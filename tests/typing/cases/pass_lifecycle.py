@@ -1,0 +1,40 @@
+"""mypy --strict must accept lifecycle options and still infer the pool's types."""
+
+import time
+from typing import assert_type
+
+from rpool import AutoScale, Pool, PoolStats, Static
+
+
+class Ctx:
+    dsn = "memory"
+
+
+class Conn:
+    @classmethod
+    def new(cls, context: Ctx) -> "Conn":
+        return cls()
+
+    def reset(self) -> bool:
+        return True
+
+
+class Clock:
+    def __call__(self) -> float:
+        return 0.0
+
+
+with_context = Pool(Conn, Static(count=2), Ctx(), max_lifetime=60.0, lifetime_jitter=0.2)
+assert_type(with_context, Pool[Ctx, Conn])
+
+idle = Pool(Conn, AutoScale(initial=1, maximum=8), Ctx(), max_idle=30, clock=time.monotonic)
+assert_type(idle, Pool[Ctx, Conn])
+
+clocked = Pool(Conn, AutoScale(), Ctx(), max_lifetime=1, max_idle=2.5, clock=Clock())
+assert_type(clocked, Pool[Ctx, Conn])
+assert_type(clocked.maintain(), int)
+
+stats = clocked.stats()
+assert_type(stats, PoolStats)
+assert_type(stats.expired, int)
+assert_type(stats.evicted, int)
