@@ -58,7 +58,12 @@ def model_action(step: Step) -> str | None:
     return step.action
 
 
-_COUNTED = {"misses.next": "Miss", "created.next": "Create", "failed.next": "Create"}
+_COUNTED = {
+    "misses.next": "Miss",
+    "created.next": "Create",
+    "failed.next": "Create",
+    "waiters.copy": "WakeAll",
+}
 
 COLLECTOR = 0
 """The model's process that takes every Orphan step (models/FreeList.tla)."""
