@@ -147,8 +147,10 @@ def validate(models: Path, config: str, trace: Path, spec: str = "TraceFreeList"
     )
     if (done.code, bool(rejections)) not in ((0, False), (10, True)):
         raise TLCError(f"TLC exited with {done.code} on {trace}:\n{done.output[-3000:]}")
-    found = _STATES.search(done.output)
-    states = int(found.group(1).replace(",", "")) if found else 0
+    # The last count is the final one: TLC prints progress lines (the
+    # first after about 3 s) with the count so far.
+    found = _STATES.findall(done.output)
+    states = int(found[-1].replace(",", "")) if found else 0
     return Validation(rejections, done.seconds, states)
 
 
