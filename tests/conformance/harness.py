@@ -8,7 +8,7 @@ free-threaded build it runs later, in the client thread that made the guard
 Either way the model's collector (process 0) takes the Orphan step, and the
 harness counts the dropped guard's resource as held by its client until then.
 Threads 1..N are the model's `Clients`: each makes calls (get, release,
-close) one at a time, each call preceded by a scheduling point "Idle" (the
+close; acquire in waiting runs) one at a time, each call preceded by a scheduling point "Idle" (the
 model's Idle step, which picks the call), and each release by a point
 "Claim" in front of `guard.release()`, whose first step is the claim.
 
