@@ -56,19 +56,7 @@
 (* Every other action is logged under its own name: Claim, Reset,          *)
 (* PutIdle, ReturnGrant, Discard, DrainFree, SetClosed.                    *)
 (***************************************************************************)
-EXTENDS FreeList, Json, IOUtils
-
-Lines == ndJsonDeserialize(IOEnv.TRACE)
-
-RunCount == LET runs == {Lines[i].run : i \in DOMAIN Lines} IN
-            CHOOSE n \in runs : \A m \in runs : m <= n
-
-(* Log[r]: the lines of run r, in order.                                   *)
-Log == [r \in 1..RunCount |-> SelectSeq(Lines, LAMBDA line : line.run = r)]
-
-VARIABLES
-    run,   \* the run being matched
-    l      \* the next line of Log[run] to match
+EXTENDS FreeList, TraceRuns
 
 tvars == <<vars, run, l>>
 
@@ -139,20 +127,5 @@ TraceNext ==
 
 TraceSpec == TraceInit /\ [][TraceNext]_tvars
 
-(***************************************************************************)
-(* Acceptance.  TLC register r holds the furthest line of run r that some  *)
-(* behaviour reached (run TLC with -workers 1: registers are per worker). *)
-(* Every run is accepted if that is one past its last line; otherwise the *)
-(* register names the first line no action of the model explains.         *)
-(***************************************************************************)
-ASSUME \A r \in 1..RunCount : TLCSet(r, 1)
-
-Furthest == TLCSet(run, IF l > TLCGet(run) THEN l ELSE TLCGet(run))
-
-Rejected == {r \in 1..RunCount : TLCGet(r) <= Len(Log[r])}
-
-TraceAccepted ==
-    /\ \A r \in Rejected :
-        PrintT(<<"Failed to match trace", r, "line", TLCGet(r), Log[r][TLCGet(r)]>>)
-    /\ Rejected = {}
+(* Acceptance: TraceRuns (Furthest, TraceAccepted).                      *)
 =============================================================================

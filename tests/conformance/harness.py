@@ -8,7 +8,7 @@ free-threaded build it runs later, in the client thread that made the guard
 Either way the model's collector (process 0) takes the Orphan step, and the
 harness counts the dropped guard's resource as held by its client until then.
 Threads 1..N are the model's `Clients`: each makes calls (get, release,
-close) one at a time, each call preceded by a scheduling point "Idle" (the
+close; acquire in waiting runs) one at a time, each call preceded by a scheduling point "Idle" (the
 model's Idle step, which picks the call), and each release by a point
 "Claim" in front of `guard.release()`, whose first step is the claim.
 
@@ -20,34 +20,47 @@ decides by following a path of the model's state graph.
 `Harness.observe()` reads the model's observed variables off the live pool:
 `free`, `orphans`, `closed` and `held` (the resources in each client's
 guards). Grants are negative, as in the model.
+
+With `waiting=True` (models/Waiting.tla, which has no collector) clients also
+call `acquire(timeout)`, whose waits time out when the scheduler lets a park
+time out (tests/scheduler/instrument.py, VirtualClock), and `observe()` adds
+`waiters` (the waiter queue, each entry as its client's number, oldest
+first) and `alive` (each client's latest enqueued waiter's `alive` slot,
+False before its first). A served head's guard is in its client's `held`
+from the step that made it (the pop, or the Create of a grant): Waiting.tla
+calls it `own` until the call returns, and checks their union.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
-from rpool import PoolClosedError, PoolGuard, ScaleMode
+from rpool import PoolClosedError, PoolGuard, PoolTimeout, ScaleMode
+from rpool._waiters import waiting
 from tests.resources import Boom
 from tests.scheduler import Step, point
-from tests.scheduler.instrument import ScheduledPool
+from tests.scheduler.instrument import ScheduledPool, ScheduledWaiter
 
 from .resource import Context, Unit
 
 __all__ = ["Call", "Director", "Harness", "Observed", "RandomDirector"]
 
-CallKind = Literal["get", "release", "close"]
+CallKind = Literal["get", "acquire", "release", "close"]
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One call a client makes: `kind`, and for a release the resource given back."""
+    """One call a client makes: `kind`; a release's resource; an acquire's timeout."""
 
     kind: CallKind
     number: int = 0
+    timeout: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +72,22 @@ class Observed:
     closed: bool
     held: tuple[tuple[int, ...], ...]
     """The resources in client 1's guards, client 2's, ..., each sorted."""
+    waiters: tuple[int, ...] | None = None
+    """Waiting runs only: the waiter queue, oldest first, as client numbers."""
+    alive: tuple[bool, ...] | None = None
+    """Waiting runs only: client 1's waiter's `alive` slot, client 2's, ..."""
 
     def as_json(self) -> dict[str, object]:
-        return {
+        seen: dict[str, object] = {
             "free": list(self.free),
             "orphans": list(self.orphans),
             "closed": self.closed,
             "held": [list(numbers) for numbers in self.held],
         }
+        if self.waiters is not None:
+            seen["waiters"] = list(self.waiters)
+            seen["alive"] = list(self.alive or ())
+        return seen
 
 
 class Director(Protocol):
@@ -92,13 +113,31 @@ class Director(Protocol):
 class Harness:
     """A `ScheduledPool` of `Unit`s, client threads and a collector."""
 
-    def __init__(self, mode: ScaleMode, clients: int, director: Director) -> None:
+    def __init__(
+        self, mode: ScaleMode, clients: int, director: Director, *, waiting: bool = False
+    ) -> None:
         self.director = director
         self.context = Context()
         self.pool: ScheduledPool[Context, Unit] = ScheduledPool(
-            Unit, mode, self.context, waiting=False
+            Unit, mode, self.context, waiting=waiting
         )
+        self.waiting = waiting
         self.clients = clients
+        # Waiting runs: each client's thread (by ident), and its latest
+        # waiter seen in the queue. The waiter type is the pool's seam: the
+        # subclass notes which client made each waiter.
+        self.processes: dict[int, int] = {}
+        self.threads: dict[int, int] = {}
+        self.waiter: list[ScheduledWaiter | None] = [None] * (clients + 1)
+        if waiting:
+            base = cast(type[ScheduledWaiter], self.pool._waiter_type)
+            processes = self.processes
+
+            def made(waiter: ScheduledWaiter) -> None:
+                base.__init__(waiter)
+                waiter.client = processes[threading.get_ident()]  # type: ignore[attr-defined]
+
+            self.pool._waiter_type = type("TracedWaiter", (base,), {"__init__": made})
         # guards[p]: client p's guards, index 0 unused. A guard is referenced
         # from here only, so deleting it here runs its finalizer at once.
         self.guards: list[list[PoolGuard[Unit]]] = [[] for _ in range(clients + 1)]
@@ -159,11 +198,36 @@ class Harness:
             if releasing is not None and not releasing.released:
                 numbers.add(releasing.resource.number)
             numbers.update(number for client, number in self.dropped if client == p)
+            if self.calls[p] == "acquire":
+                numbers.update(self._served(p))
             held.append(tuple(sorted(numbers)))
-        return Observed(free, orphans, self.pool.closed, tuple(held))
+        if not self.waiting:
+            return Observed(free, orphans, self.pool.closed, tuple(held))
+        queue = [waiter.client for waiter in self.pool._waiters]
+        for waiter in self.pool._waiters:
+            self.waiter[waiter.client] = waiter
+        alive = tuple(w is not None and w.peek_alive() for w in self.waiter[1 : self.clients + 1])
+        return Observed(free, orphans, self.pool.closed, tuple(held), tuple(queue), alive)
+
+    def _served(self, process: int) -> list[int]:
+        """The resource of the guard a head took, while `waiting()` is still leaving.
+
+        Read off the stopped thread's frames: the `guard` local of its
+        `waiting()` generator, set from the step that made the guard to the
+        one that returns it to `acquire()`'s caller (both logged steps).
+        """
+        frame = sys._current_frames().get(self.threads.get(process, -1))
+        while frame is not None and frame.f_code is not waiting.__code__:
+            frame = frame.f_back
+        guard = None if frame is None else frame.f_locals.get("guard")
+        if isinstance(guard, PoolGuard) and not guard.released:
+            return [guard.resource.number]
+        return []
 
     def _client(self, process: int) -> Callable[[], None]:
         def program() -> None:
+            self.threads[process] = threading.get_ident()
+            self.processes[threading.get_ident()] = process
             self.context.enter(process, lambda callback: self.director.outcome(process, callback))
             while self.director.more(process):
                 point("Idle", "call")
@@ -172,13 +236,16 @@ class Harness:
                 try:
                     if call.kind == "get":
                         self._get(process)
+                    elif call.kind == "acquire":
+                        self.guards[process].append(self.pool.acquire(call.timeout))
                     elif call.kind == "release":
                         self._release(process, call.number)
                     else:
                         self.pool.close()
                 # What the model lets a call raise: the user's callbacks' Boom
-                # (alone, or grouped by a drain), and get() on a closed pool.
-                except (Boom, PoolClosedError, ExceptionGroup) as error:
+                # (alone, or grouped by a drain), get() or acquire() on a
+                # closed pool, and a wait that timed out.
+                except (Boom, PoolClosedError, PoolTimeout, ExceptionGroup) as error:
                     self.raised.append(error)
 
         return program
@@ -219,10 +286,14 @@ class RandomDirector:
 
     Each client makes `calls` calls: a release of one of its resources (half
     the time, when it holds any), a close (client 1, one call in `calls * 2`)
-    or a get. The collector drops up to `drops` guards, looking for one to
-    drop `3 * calls` times, at moments the schedule picks. Each callback fails
-    with probability `failure` if the model allows that failure: `new`
-    raises, `reset` returns False or raises, `close` raises.
+    or a get; with `acquires` > 0, a client holding nothing calls
+    `acquire(timeout)` instead of get() with that probability, and client 1
+    closes at most once (Waiting.tla's close() is once per pool). The timeout
+    is finite, so that the scheduler may always end a wait. The collector
+    drops up to `drops` guards, looking for one to drop `3 * calls` times, at
+    moments the schedule picks. Each callback fails with probability
+    `failure` if the model allows that failure: `new` raises, `reset`
+    returns False or raises, `close` raises.
     """
 
     def __init__(
@@ -233,12 +304,15 @@ class RandomDirector:
         drops: int = 0,
         failure: float = 0.0,
         fails: frozenset[str] = frozenset(),
+        acquires: float = 0.0,
     ) -> None:
         self.random = random.Random(seed)
         self.calls = calls
         self.drops = drops
         self.failure = failure
         self.fails = fails
+        self.acquires = acquires
+        self.closed = False
         self.made: dict[int, int] = {}
         self.dropped = 0
 
@@ -254,8 +328,15 @@ class RandomDirector:
         holding = harness.holding(process)
         if holding and self.random.random() < 0.5:
             return Call("release", self.random.choice(holding))
-        if process == 1 and self.random.random() < 1 / (2 * self.calls):
+        if (
+            process == 1
+            and not (self.acquires and self.closed)
+            and self.random.random() < 1 / (2 * self.calls)
+        ):
+            self.closed = True
             return Call("close")
+        if self.acquires and not holding and self.random.random() < self.acquires:
+            return Call("acquire", timeout=1.0)
         return Call("get")
 
     def victim(self, harness: Harness) -> tuple[int, int] | None:

@@ -71,6 +71,18 @@ MUTANTS = {
                 ),
             ),
         ),
+        Mutant(
+            "LifoWaiters",
+            "a waiter enqueues at the front of the queue, so the newest is the head "
+            "(models/MutantWaitLifo.cfg is the model's)",
+            "src/rpool/_waiters.py",
+            (
+                (
+                    "    waiters.append(waiter)  # Model: Enqueue.\n",
+                    "    waiters.appendleft(waiter)\n",
+                ),
+            ),
+        ),
     )
 }
 """Implementation mutants, whose traces TLC must reject."""

@@ -35,9 +35,23 @@ class Setup:
     clients: int
     fails: frozenset[str]
     drops: int
+    acquires: float = 0.0
+    """How often a client holding nothing calls acquire() rather than get(); 0: never."""
+
+    @property
+    def waiting(self) -> bool:
+        """Whether clients wait: the runs are then checked against Waiting.tla."""
+        return self.acquires > 0
+
+    @property
+    def spec(self) -> str:
+        """The trace spec that checks these runs (models/<spec>.tla)."""
+        return "TraceWaiting" if self.waiting else "TraceFreeList"
 
 
 ALL_FAILURES = frozenset({"new", "reset", "close"})
+WAITING_FAILURES = frozenset({"new", "reset"})
+"""Waiting.tla's: no close() failures (FreeList checks those, and the drain is the same)."""
 
 CONFIGS = {
     setup.name: setup
@@ -45,6 +59,16 @@ CONFIGS = {
         Setup("Static", Static(2), 2, ALL_FAILURES, 2),
         Setup("AutoScale", AutoScale(initial=1, maximum=4, chunk_size=0), 2, ALL_FAILURES, 2),
         Setup("Unbounded", AutoScale(initial=0, maximum=None, chunk_size=2), 2, ALL_FAILURES, 1),
+        # Waiting: no collector (Waiting.tla has none), bounded pools only.
+        Setup("WaitingStatic", Static(1), 3, WAITING_FAILURES, 0, acquires=0.7),
+        Setup(
+            "WaitingAutoScale",
+            AutoScale(initial=0, maximum=2, chunk_size=0),
+            3,
+            WAITING_FAILURES,
+            0,
+            acquires=0.7,
+        ),
     )
 }
 """The configurations traced; each name has a models/Trace<name>.cfg."""
@@ -56,7 +80,7 @@ class RunFailedError(Exception):
 
 def record(setup: Setup, director: Director, seed: int, run: int = 1) -> tuple[Run, TraceLog]:
     """Run `setup` under a random schedule (`seed`) as `director` says; return the run and log."""
-    harness = Harness(setup.mode, setup.clients, director)
+    harness = Harness(setup.mode, setup.clients, director, waiting=setup.waiting)
     log = TraceLog(harness, run)
     scheduler = Scheduler(RandomChooser(seed), after_step=log.after_step)
     try:
@@ -75,7 +99,12 @@ def record_random(setup: Setup, seed: int, runs: int, calls: int = 4) -> list[di
     lines: list[dict[str, object]] = []
     for run in range(1, runs + 1):
         director = RandomDirector(
-            seed * 1000 + run, calls=calls, drops=setup.drops, failure=0.25, fails=setup.fails
+            seed * 1000 + run,
+            calls=calls,
+            drops=setup.drops,
+            failure=0.25,
+            fails=setup.fails,
+            acquires=setup.acquires,
         )
         _, log = record(setup, director, seed * 1000 + run, run)
         lines += log.lines

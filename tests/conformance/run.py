@@ -3,9 +3,11 @@
 Stages (docs/conformance.md explains each):
 
 1. traces: random scheduled runs of each configuration in record.CONFIGS are
-   logged and TLC checks every log is a behaviour of the model;
-2. rejections: TLC must reject a corrupted log and the log of an
-   implementation mutant, naming the first step no model action explains;
+   logged and TLC checks every log is a behaviour of the model (FreeList,
+   or Waiting for the configurations whose clients wait);
+2. rejections: TLC must reject corrupted logs and the logs of implementation
+   mutants (of the free list and of waiting), naming the first step no
+   model action explains;
 3. model-based: TLC's state graph of a small configuration drives the real
    pool along its paths (drive.py); coverage of states and actions is reported;
 4. contracts: CrossHair checks the PEP 316 contracts, and must refute a
@@ -65,9 +67,9 @@ def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
         recorded = time.monotonic() - start
         path = scratch / f"{name}.ndjson"
         write_ndjson(lines, path)
-        verdict = validate(models, f"Trace{name}.cfg", path)
+        verdict = validate(models, f"Trace{name}.cfg", path, setup.spec)
         print(
-            f"  {name:10s} {setup.mode!r}: {RUNS} runs, {len(lines)} steps, recorded in "
+            f"  {name:16s} {setup.mode!r}: {RUNS} runs, {len(lines)} steps, recorded in "
             f"{recorded:.1f} s; TLC {_verdict(verdict)} in {verdict.seconds:.1f} s "
             f"({verdict.states} states)"
         )
@@ -100,31 +102,70 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
             raise StageFailedError(f"expected TLC to reject line {expected} only, got {found}")
         print(f"    first unexplained step: {verdict.rejections[0].text}")
 
-    mutant = MUTANTS["PutBeforeReset"]
+    for run, index in _mutant_rejections(models, scratch, "PutBeforeReset", "Static", seed):
+        bad, after = run[index], _following(run, index)
+        # The right reason: a resource became idle before its reset (the same
+        # process's next step), where the model must reset it first.
+        if bad["action"] != "PutIdle" or after is None or after["action"] != "Reset":
+            raise StageFailedError(
+                f"mutant PutBeforeReset: rejected at an unexpected step (followed by {after})"
+            )
+
+    # Waiting: a log whose queue order is swapped where two waiters queue.
+    waiting = [json.loads(text) for text in traces["WaitingStatic"].read_text().splitlines()]
+    queued = next(line for line in waiting if len(line["waiters"]) > 1)
+    run = [line for line in waiting if line["run"] == queued["run"]]
+    index = queued["line"] - 1
+    swapped = {**queued, "waiters": queued["waiters"][::-1]}
+    path = scratch / "corrupted-waiting.ndjson"
+    write_ndjson([*run[:index], swapped, *run[index + 1 :]], path)
+    verdict = validate(models, "TraceWaitingStatic.cfg", path, "TraceWaiting")
+    found = [r.line for r in verdict.rejections]
+    print(
+        f"  corrupted (waiters {queued['waiters']} logged as {swapped['waiters']}, run "
+        f"{queued['run']} line {queued['line']}): TLC {_verdict(verdict)} at line(s) {found}"
+    )
+    if found != [queued["line"]]:
+        raise StageFailedError(f"expected TLC to reject line {queued['line']} only, got {found}")
+    print(f"    first unexplained step: {verdict.rejections[0].text}")
+    for run, index in _mutant_rejections(models, scratch, "LifoWaiters", "WaitingStatic", seed):
+        # The right reason: an Enqueue put the newcomer in front of a waiter
+        # already queued, where the model appends it behind.
+        bad = run[index]
+        queue = bad["waiters"]
+        if bad["action"] != "Enqueue" or not isinstance(queue, list) or queue[0] != bad["p"]:
+            raise StageFailedError(f"mutant LifoWaiters: rejected at an unexpected step {bad}")
+
+
+def _mutant_rejections(
+    models: Path, scratch: Path, name: str, config: str, seed: int
+) -> list[tuple[list[dict[str, object]], int]]:
+    """Record 4 runs of `config` on mutant `name`; TLC must reject some.
+
+    Returns each rejected run's lines and the index of its first unexplained one.
+    """
+    mutant = MUTANTS[name]
+    setup = CONFIGS[config]
     source = plant_source(mutant, scratch)
     path = scratch / f"mutant-{mutant.name}.ndjson"
     done = _run_on(
-        source, "tests.conformance.record", "Static", str(path), "--runs", "4", "--seed", str(seed)
+        source, "tests.conformance.record", config, str(path), "--runs", "4", "--seed", str(seed)
     )
     if done.returncode != 0 or f"rpool: {source / 'rpool'}" not in done.stdout:
         raise StageFailedError(
             f"recording the mutant failed or ran the real code:\n{done.stdout}{done.stderr}"
         )
-    verdict = validate(models, "TraceStatic.cfg", path)
+    verdict = validate(models, f"Trace{config}.cfg", path, setup.spec)
     mutated = [json.loads(text) for text in path.read_text().splitlines()]
     print(f"  mutant {mutant.name} ({mutant.why}): TLC {_verdict(verdict)}")
     if verdict.accepted:
         raise StageFailedError(f"TLC accepted the traces of mutant {mutant.name}")
+    found = []
     for rejection in verdict.rejections:
         run = [line for line in mutated if line["run"] == rejection.run]
-        bad, after = run[rejection.line - 1], _following(run, rejection.line - 1)
         print(f"    run {rejection.run}, line {rejection.line}: {rejection.text}")
-        # The right reason: a resource became idle before its reset (the same
-        # process's next step), where the model must reset it first.
-        if bad["action"] != "PutIdle" or after is None or after["action"] != "Reset":
-            raise StageFailedError(
-                f"mutant {mutant.name}: rejected at an unexpected step (followed by {after})"
-            )
+        found.append((run, rejection.line - 1))
+    return found
 
 
 DRIVE_SECONDS = 20.0

@@ -35,6 +35,8 @@ def _quiet() -> Iterator[None]:
         ("Create", "new", None),
         ("Start", "start", None),
         (None, "collect", None),
+        (None, "waiters.copy", "WakeAll"),
+        ("Park", "waiter.get", "Park"),
     ],
 )
 def test_model_action_names_each_step_as_the_model_does(
@@ -61,7 +63,9 @@ def test_the_first_line_is_the_pool_as_the_model_initializes_it() -> None:
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_a_recorded_run_logs_every_model_step_with_the_state_after_it(name: str) -> None:
     setup = CONFIGS[name]
-    director = RandomDirector(7, calls=4, drops=setup.drops, failure=0.25, fails=setup.fails)
+    director = RandomDirector(
+        7, calls=4, drops=setup.drops, failure=0.25, fails=setup.fails, acquires=setup.acquires
+    )
     run, log = record(setup, director, seed=7)
     assert log.lines[0]["action"] == "Init"
     assert [line["line"] for line in log.lines] == list(range(1, len(log.lines) + 1))
@@ -69,9 +73,13 @@ def test_a_recorded_run_logs_every_model_step_with_the_state_after_it(name: str)
     assert [line["step"] for line in log.lines[1:]] == sorted(logged)
     idle = [line for line in log.lines if line["action"] == "Idle"]
     assert len(idle) == 4 * setup.clients
-    assert all(line["call"] in ("get", "release", "close") for line in idle)
+    calls = {"get", "release", "close"} | ({"acquire"} if setup.waiting else set())
+    assert {line["call"] for line in idle} <= calls
+    observed = {"run", "p", "action", "op", "free", "orphans", "closed", "held"}
+    if setup.waiting:
+        observed |= {"waiters", "alive"}
     for line in log.lines:
-        assert set(line) >= {"run", "p", "action", "op", "free", "orphans", "closed", "held"}
+        assert set(line) >= observed
         assert len(line["held"]) == setup.clients  # type: ignore[arg-type]
 
 
@@ -100,3 +108,53 @@ def test_an_orphan_is_the_collector_s_step_whichever_thread_runs_the_finalizer()
     assert all(line["p"] == 0 for line in orphans)
     threads = {line.get("thread", 0) for line in orphans}
     assert threads == ({0} if gil_enabled() else {1, 2})
+
+
+def _waiting_logs(name: str, runs: int) -> list[dict[str, object]]:
+    setup = CONFIGS[name]
+    lines: list[dict[str, object]] = []
+    for seed in range(runs):
+        director = RandomDirector(
+            seed, calls=4, failure=0.25, fails=setup.fails, acquires=setup.acquires
+        )
+        lines += record(setup, director, seed=seed)[1].lines
+    return lines
+
+
+def test_waiting_runs_queue_park_ring_and_time_out() -> None:
+    # What TraceWaiting checks must happen in the runs it checks: waiters
+    # queue behind each other, park, are rung, and time out (GiveUp: the
+    # waiter's own `alive` store while it is still queued).
+    lines = _waiting_logs("WaitingStatic", 8)
+    ops = {line["op"] for line in lines}
+    assert {"waiters.append", "waiter.get", "waiter.put", "waiters.remove"} <= ops
+    assert any(len(line["waiters"]) > 1 for line in lines)  # type: ignore[arg-type]
+    gave_up = [
+        line
+        for line, before in zip(lines[1:], lines, strict=False)
+        if line["op"] == "waiter.alive"
+        and line["action"] == "Leave"
+        and line["p"] in line["waiters"]  # type: ignore[operator]
+        and before["alive"] != line["alive"]
+    ]
+    assert gave_up
+
+
+def test_a_head_s_guard_is_held_from_its_pop() -> None:
+    # Waiting.tla's `own`: the head owns what it pops at once, though
+    # acquire() returns the guard only after leaving the queue. The harness
+    # reads it off the waiting() frame: without that, the pop's line would
+    # show the resource nowhere.
+    lines = _waiting_logs("WaitingStatic", 8)
+    pops = [
+        (line, before)
+        for line, before in zip(lines[1:], lines, strict=False)
+        if line["op"] == "free.pop" and line["p"] in before["waiters"]  # type: ignore[operator]
+    ]
+    resources = 0
+    for line, before in pops:
+        [popped] = set(before["free"]) - set(line["free"])  # type: ignore[call-overload]
+        if popped > 0:  # a grant becomes the head's resource at its Create
+            resources += 1
+            assert popped in line["held"][line["p"] - 1]  # type: ignore[index,operator]
+    assert resources

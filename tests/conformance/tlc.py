@@ -2,8 +2,10 @@
 
 The jar is taken from TLA2TOOLS_JAR (the Makefile sets it); CommunityModules.jar
 (Json, IOUtils), if it lies next to it, is put on the class path too.
-models/ is copied to a scratch directory and FreeList.tla's PlusCal
-translated there, so the checked-in model is never rewritten.
+models/ is copied to a scratch directory and the PlusCal of FreeList.tla
+and Waiting.tla translated there, so the checked-in models are never
+rewritten. One runner serves both trace specs (TraceFreeList, TraceWaiting):
+they share the log format and the verdict (models/TraceRuns.tla).
 """
 
 from __future__ import annotations
@@ -44,18 +46,23 @@ def classpath() -> str:
     return os.pathsep.join([jar, str(community)] if community.is_file() else [jar])
 
 
+TRANSLATED = ("FreeList.tla", "Waiting.tla")
+"""The models written in PlusCal, which the trace specs extend."""
+
+
 def prepare_models(scratch: Path) -> Path:
-    """Copy models/ into `scratch`/models and translate FreeList's PlusCal there."""
+    """Copy models/ into `scratch`/models and translate the PlusCal models there."""
     target = scratch / "models"
     shutil.copytree(MODELS, target, ignore=shutil.ignore_patterns("states", "*.old"))
-    done = subprocess.run(
-        ["java", "-cp", classpath(), "pcal.trans", "-nocfg", "FreeList.tla"],
-        cwd=target,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise TLCError(f"PlusCal translation failed:\n{done.stdout}{done.stderr}")
+    for model in TRANSLATED:
+        done = subprocess.run(
+            ["java", "-cp", classpath(), "pcal.trans", "-nocfg", model],
+            cwd=target,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise TLCError(f"PlusCal translation of {model} failed:\n{done.stdout}{done.stderr}")
     return target
 
 
@@ -125,22 +132,25 @@ _FAILED = re.compile(
 _STATES = re.compile(r"(\d[\d,]*) distinct states found")
 
 
-def validate(models: Path, config: str, trace: Path) -> Validation:
+def validate(models: Path, config: str, trace: Path, spec: str = "TraceFreeList") -> Validation:
     """Check with TLC that every run in the ndjson file `trace` is a behaviour of the model.
 
-    `config` is a models/Trace*.cfg whose constants match the traced pools.
-    Exit 0 is acceptance, exit 10 (the postcondition TraceAccepted false)
+    `spec` is the trace spec (TraceFreeList or TraceWaiting), `config` a
+    models/Trace*.cfg of it whose constants match the traced pools. Exit 0
+    is acceptance, exit 10 (the postcondition TraceAccepted false)
     rejection; anything else is an error of the spec or the tools.
     """
-    done = run_tlc(models, "TraceFreeList", config, env={"TRACE": str(trace.resolve())})
+    done = run_tlc(models, spec, config, env={"TRACE": str(trace.resolve())})
     rejections = tuple(
         Rejection(int(run), int(line), " ".join(text.split()))
         for run, line, text in _FAILED.findall(done.output)
     )
     if (done.code, bool(rejections)) not in ((0, False), (10, True)):
         raise TLCError(f"TLC exited with {done.code} on {trace}:\n{done.output[-3000:]}")
-    found = _STATES.search(done.output)
-    states = int(found.group(1).replace(",", "")) if found else 0
+    # The last count is the final one: TLC prints progress lines (the
+    # first after about 3 s) with the count so far.
+    found = _STATES.findall(done.output)
+    states = int(found[-1].replace(",", "")) if found else 0
     return Validation(rejections, done.seconds, states)
 
 

@@ -15,7 +15,9 @@ collector's (`p` 0), whichever thread ran the finalizer: on the free-threaded
 build a guard's finalizer runs in the thread that made the guard, when it is
 next let go, and its line then also says `"thread"`, that thread's number.
 Line 1 of each run is the pool as constructed (action "Init"). `call` on an
-Idle line is the call the client picked ("get", "release", "close").
+Idle line is the call the client picked ("get", "acquire", "release",
+"close"). In waiting runs (models/TraceWaiting.tla) a line also has
+`waiters` and `alive` (harness.py).
 
 Steps that are no model action (thread start, counter updates, the stats
 copy, the collector's pause before a drop, a step cut short by a finalizer)
@@ -30,6 +32,9 @@ of counter increment are model steps, though:
   this counter. The scheduling point at the start of `new()` (op "new")
   therefore logs nothing: `new()` itself changes no model variable the code
   shows.
+
+And one snapshot: `waiters.copy` (in `ring_all`, close()'s WakeAll) changes
+nothing, but is a step of Waiting.tla (WakeAll_copy), so it is logged.
 """
 
 from __future__ import annotations
@@ -58,7 +63,12 @@ def model_action(step: Step) -> str | None:
     return step.action
 
 
-_COUNTED = {"misses.next": "Miss", "created.next": "Create", "failed.next": "Create"}
+_COUNTED = {
+    "misses.next": "Miss",
+    "created.next": "Create",
+    "failed.next": "Create",
+    "waiters.copy": "WakeAll",
+}
 
 COLLECTOR = 0
 """The model's process that takes every Orphan step (models/FreeList.tla)."""
