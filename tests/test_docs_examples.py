@@ -3,9 +3,10 @@
 Each page's ```python blocks run in order as one program, in one namespace, in
 a temporary directory (tests/docs_examples.py puts them together; `make
 typecheck` checks the same programs with mypy --strict). A block marked
-`<!-- not-run: reason -->` must still parse and give its reason; each is
-reported as skipped, with the reason, so the count of examples not run shows in
-every test run. A page whose blocks say `<!-- needs: postgres -->` runs with
+`<!-- not-run: reason -->` must still parse and give its reason, and if the
+reason is "quoted from PATH", be in that file word for word; each is reported
+as skipped, with the reason, so the count of examples not run shows in every
+test run. A page whose blocks say `<!-- needs: postgres -->` runs with
 DATABASE_URL set to a throw-away server's (tests/postgres.py). How the docs are
 built and checked: docs/site.md.
 """
@@ -13,18 +14,23 @@ built and checked: docs/site.md.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
+import textwrap
 import types
 from pathlib import Path
 
 import pytest
 
-from tests.docs_examples import SCRIPTS, Block, blocks, name, needs, pages, program
+from tests.docs_examples import ROOT, SCRIPTS, Block, blocks, name, needs, pages, program
 from tests.postgres import postgres_dsn
 
 __all__ = ["postgres_dsn"]  # the fixture, asked for by name below
 
+# A not-run block whose reason starts "quoted from PATH" must be in that file,
+# verbatim at some indentation: the quote cannot drift from the tested code.
+QUOTED = re.compile(r"^quoted from (?P<path>[^\s,;]+)")
 RUNNABLE = [page for page in pages() if program(page) is not None]
 NOT_RUN = [block for page in pages() for block in blocks(page) if block.not_run is not None]
 
@@ -68,6 +74,13 @@ def test_examples_not_run_parse_and_say_why(block: Block) -> None:
         ast.parse(block.code, filename=name(block.page))
     except SyntaxError as error:
         pytest.fail(f"{where}: the block does not parse: {error}")
+    quoted = QUOTED.match(block.not_run)
+    if quoted:
+        source = (ROOT / quoted.group("path")).read_text(encoding="utf-8")
+        indented = (textwrap.indent(block.code, " " * width) for width in range(0, 17, 4))
+        assert any(text in source for text in indented), (
+            f"{where}: the block is no longer in {quoted.group('path')}, which it quotes"
+        )
     pytest.skip(f"{where}: example not run: {block.not_run}")
 
 
