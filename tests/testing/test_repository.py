@@ -8,10 +8,6 @@ was never added, and commits it with their own work.
 
 from __future__ import annotations
 
-import re
-import textwrap
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -19,8 +15,6 @@ from hypothesis.stateful import run_state_machine_as_test
 from rpool import Pool, Static
 from rpool.testing.contract import ContractViolation, contract_machine
 from tests.testing.repository import Connection, ForgetfulConnection, Users
-
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "testing-your-code.md"
 
 
 def observe(conn: ForgetfulConnection) -> object:
@@ -81,14 +75,3 @@ def test_the_fixed_connection_passes() -> None:
     assert users.count() == 0
     assert users.add("ada") == 1
     users.pool.close()
-
-
-def test_the_page_quotes_this_code() -> None:
-    marker = r"<!-- not-run: quoted from tests/testing/(\w+\.py)[^\n]*\n```python\n(.*?)```"
-    blocks = re.findall(marker, PAGE.read_text(), re.S)
-    assert len(blocks) >= 3, "the page quotes fewer blocks of the example than it did"
-    for file, block in blocks:
-        quoted = (Path(__file__).parent / file).read_text()
-        # A method or a line from inside a function is quoted dedented.
-        found = block in quoted or textwrap.indent(block, "    ") in quoted
-        assert found, f"docs/testing-your-code.md quotes code no longer in {file}:\n{block}"
