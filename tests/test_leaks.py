@@ -256,3 +256,17 @@ def test_a_forked_child_watches_only_its_own_guards() -> None:
 
     assert in_child(child) == [0, 1, 0]
     assert held is not None
+
+
+def test_maintain_reports_every_guard_held_too_long(caplog: pytest.LogCaptureFixture) -> None:
+    pool = Pool(Res, AutoScale(maximum=8), Script(), leak_threshold=5.0, clock=Clock())
+    assert pool._watch is not None
+    clock = pool._watch.clock
+    assert isinstance(clock, Clock), "leak detection reads the pool's clock"
+    held = [pool.get() for _ in range(6)]
+    clock.now += 6
+    assert pool.maintain() == 0  # evicts nothing: its count is of evictions
+    assert len(messages(caplog, LEAK)) == 6 and pool.stats().leaks == 6
+    pool.maintain()
+    assert len(messages(caplog, LEAK)) == 6
+    assert all(guard is not None for guard in held)

@@ -316,17 +316,15 @@ def watched(cls: type[Pool[Any, Any]]) -> type[Pool[Any, Any]]:
     return made
 
 
-def configure(pool: Pool[Any, Any], leak_threshold: object) -> Watch:
+def configure(pool: Pool[Any, Any], leak_threshold: object, clock: Callable[[], float]) -> Watch:
     """Turn on leak detection for `pool` (validating `leak_threshold`); switch its class.
 
-    The clock is the pool's lifecycle clock if it has one, else `Pool._clock`.
+    `clock` is the pool's `clock=` option (`time.monotonic` by default).
 
     Raises:
         TypeError, ValueError: see `threshold`.
     """
     seconds = threshold(leak_threshold)
-    lifecycle = getattr(pool, "_lifecycle", None)
-    clock = pool._clock if lifecycle is None else lifecycle.clock
     watch = Watch(seconds, clock)
     pool.__class__ = watched(type(pool))
     return watch

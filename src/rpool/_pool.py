@@ -151,7 +151,7 @@ class Pool(Generic[C, R]):
             # Imported only when asked for: a pool without it runs Pool.get().
             from ._leaks import configure as watch_leaks
 
-            self._watch = watch_leaks(self, leak_threshold)
+            self._watch = watch_leaks(self, leak_threshold, clock)
         self._factory = resource
         self._context = context
         self._mode = mode
@@ -754,13 +754,19 @@ class Pool(Generic[C, R]):
         Discards idle resources beyond the floor (AutoScale's `initial`) while
         the one idle longest has been idle for `max_idle`, one pop each, their
         capacity spare again (docs/design.md, "Lifecycle"). Does nothing
-        without `max_idle`. Never discards a resource in use.
+        without `max_idle`. Never discards a resource in use. With
+        `leak_threshold`, also reports every guard held longer than it
+        (`_leaks.scan`; docs/design.md, "Leak detection").
 
         Raises:
             BaseException: an interruption (what it had taken goes back first).
                 A resource's `close()` raising an Exception is reported as a
                 RuntimeWarning, not raised.
         """
+        if self._watch is not None:
+            from ._leaks import scan
+
+            scan(self, self._watch.clock())
         return 0 if self._lifecycle is None else self._lifecycle.maintain(self)
 
     def stats(self) -> PoolStats:
