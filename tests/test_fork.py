@@ -349,3 +349,42 @@ def test_the_parents_sqlite_connection_works_after_the_child_used_its_own(tmp_pa
         rows = again.connection.execute("select who from t order by who").fetchall()
     assert rows == [("child",), ("parent",)]
     pool.close()
+
+
+def test_a_pool_with_options_starts_again_too() -> None:
+    now = [0.0]
+    script = Script()
+    pool = Pool(
+        Res,
+        AutoScale(maximum=3),
+        script,
+        max_lifetime=10.0,
+        lifetime_jitter=0.0,
+        leak_threshold=5.0,
+        clock=lambda: now[0],
+    )
+    lifecycle = pool._lifecycle
+    assert lifecycle is not None and pool._watch is not None  # options on
+    first = pool.get()
+    assert first is not None
+    first.release()
+    now[0] = 20.0
+    held = pool.get()  # the first one expired: discarded, a new one made
+    assert held is not None and held.resource is not script.made[0]
+    assert pool.stats().expired == 1 and pool.stats().leaks == 0
+    parent = held.resource
+
+    def child() -> list[Any]:
+        start = pool.stats()
+        mine = pool.get()
+        assert mine is not None
+        return [
+            [start.created, start.discarded, start.expired, start.leaks, start.capacity],
+            mine.resource is parent,
+            len(lifecycle.deadlines),
+        ]
+
+    start, reused, stamped = in_child(child)
+    assert start == [0, 0, 0, 0, 0]
+    assert not reused
+    assert stamped == 1, "only the child's own resource is stamped"

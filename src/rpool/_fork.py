@@ -9,7 +9,8 @@ started empty (`Static(count)`: `count` grants of one unit, so the child
 creates its resources one at a time, on demand; a bounded `AutoScale`: the
 grants of `AutoScale(0, maximum, chunk_size)`; an unbounded one: nothing);
 its counters start from zero, so `stats()` adds up (capacity 0, nothing in
-use); its waiters and orphans are cleared (the threads that waited do not
+use), and so do its lifecycle's (whose stamps of the parent's resources are
+dropped) and its leak records; its waiters and orphans are cleared (the threads that waited do not
 exist in the child). A closed pool stays closed.
 
 The parent's resources are dropped without their `close()` or `reset()`:
@@ -94,16 +95,29 @@ def restart(pool: Pool[Any, Any]) -> bool:
     pool._waiters = deque_type()
     # Every counter starts again, whichever the pool has: the child's pool is
     # a fresh one, and stats() derives capacity and use from the counters.
-    tally = pool._tally_type
-    for name in type(pool).__slots__:
-        value = getattr(pool, name, None)
-        if isinstance(value, Tally):
-            setattr(pool, name, tally())
-        elif isinstance(value, tuple) and value and isinstance(value[0], Tally):
-            setattr(pool, name, tuple(tally() for _ in value))
+    _start_again(pool, pool._tally_type, stamps=False)
+    if pool._lifecycle is not None:  # its counters, and its stamps of the parent's resources
+        _start_again(pool._lifecycle, pool._tally_type, stamps=True)
     if pool._watch is not None:  # leak detection: no record of the parent's guards
         pool._watch.restart()
     return in_use
+
+
+def _start_again(owner: object, tally: type[Tally], stamps: bool) -> None:
+    """Give `owner` new counters (and, if `stamps`, new empty dicts) in place of its own.
+
+    Every slot of every class of `owner` is looked at: a pool's class may be
+    a subclass with no slots of its own (`Vetted`, `Watched`).
+    """
+    for cls in type(owner).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            value = getattr(owner, name, None)
+            if isinstance(value, Tally):
+                setattr(owner, name, tally())
+            elif isinstance(value, tuple) and value and isinstance(value[0], Tally):
+                setattr(owner, name, tuple(tally() for _ in value))
+            elif stamps and type(value) is dict:
+                setattr(owner, name, {})
 
 
 def _disarm(pools: list[Pool[Any, Any]]) -> None:
