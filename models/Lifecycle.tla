@@ -10,7 +10,8 @@
 (* Clients get() and release; a get() may find the resource of the guard  *)
 (* it made expired (the clock is abstracted away: any resource may be     *)
 (* found expired, so every deadline and every jitter is covered), takes it *)
-(* back, discards it and makes a fresh one with the unit (check_out).  A   *)
+(* back, discards it and makes a fresh one with the unit (check_out); a  *)
+(* failed check on borrow is the same step (any resource may fail it).  A  *)
 (* sweeper evicts: it pops like a get() and discards what it popped, and   *)
 (* gives the unit back as a grant (Lifecycle.sweep), whenever it decides   *)
 (* to (idle time abstracted likewise; the floor is a read of its own).     *)
@@ -117,7 +118,7 @@ Create:     \* _grow: held[0] = self._create(), for a grant popped
 Hold:       \* PoolGuard(self, held): the resource leaves held for the guard
         guard[self] := held[self];
         held[self] := None;
-Check:      \* Lifecycle.check_out: the guard's resource may be expired
+Check:      \* Lifecycle.check_out: the resource may be expired or fail its check
         either { goto Release }   \* not expired: the caller has it
         or {                        \* Model: Claim, from the fresh guard
             held[self] := guard[self];

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from rpool import AutoScale, PoolClosedError, PoolStats, PoolTimeout, ScaleMode, Static
@@ -228,6 +229,12 @@ class Model:
     """When a sweep first saw each resource at the cold end (cleared when handed out)."""
     expired: int = 0
     evicted: int = 0
+    check_resource: Callable[[int], bool] | None = None
+    """The pool's `check`, asked about a resource (by its number) when it is handed out."""
+    recheck_after: float = 0.0
+    handed_out: dict[int, float] = field(default_factory=dict)
+    """When each resource was last handed out with a check (for `recheck_after`)."""
+    checks_failed: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.mode, Static):
@@ -249,7 +256,11 @@ class Model:
         """A resource number, or None; may raise PoolClosedError or Boom."""
         try:
             resource = self._get()
-            if resource is not None and (self.max_lifetime or self.max_idle) is not None:
+            if resource is not None and (
+                self.max_lifetime is not None
+                or self.max_idle is not None
+                or self.check_resource is not None
+            ):
                 resource = self._check_out(resource)
             return resource
         finally:
@@ -258,14 +269,27 @@ class Model:
     # lifecycle (src/rpool/_lifecycle.py) ---------------------------------------
 
     def _check_out(self, resource: int) -> int:
-        """Lifecycle.check_out: one sweep step, then replace the resource if it expired."""
+        """Lifecycle.check_out: one sweep step, then replace the resource if expired or failing."""
         if self.max_idle is not None:
             self._sweep()
         self.idle_since.pop(resource, None)
-        if self.max_lifetime is None or self.now < self.deadlines[resource]:
+        if self.max_lifetime is not None and self.now >= self.deadlines[resource]:
+            self.expired += 1
+            return self._renew(resource)
+        if self.check_resource is None:
             return resource
-        # Expire: discarded (close() errors are warnings), its unit makes a fresh one.
-        self.expired += 1
+        last = self.handed_out.get(resource, -math.inf)
+        if self.recheck_after and self.now - last < self.recheck_after:
+            self.handed_out[resource] = self.now
+            return resource
+        if not self.check_resource(resource):
+            self.checks_failed += 1
+            return self._renew(resource)
+        self.handed_out[resource] = self.now
+        return resource
+
+    def _renew(self, resource: int) -> int:
+        """Discard a stale resource (close() errors are warnings); its unit makes a fresh one."""
         self.held.remove(resource)
         self._discard_quietly(resource)
         return self._grow(1)
@@ -606,6 +630,7 @@ class Model:
         self.alive.remove(resource)
         self.deadlines.pop(resource, None)
         self.idle_since.pop(resource, None)
+        self.handed_out.pop(resource, None)
         if Script._next(self.script.close_plan) == "raise":
             raise Boom("close")
 
@@ -650,6 +675,7 @@ class Model:
             wait_histogram=tuple(self.histogram),
             expired=self.expired,
             evicted=self.evicted,
+            checks_failed=self.checks_failed,
         )
 
     def check(self) -> None:

@@ -6,6 +6,7 @@ the same steps is models/Lifecycle.tla (docs/models.md, "Lifecycle").
 
 from __future__ import annotations
 
+import gc
 import threading
 import warnings
 from typing import Any
@@ -56,6 +57,10 @@ def live(script: Script) -> list[Res]:
         ({"max_lifetime": 1, "lifetime_jitter": -0.1}, ValueError),
         ({"max_lifetime": 1, "lifetime_jitter": "a"}, TypeError),
         ({"max_lifetime": 1, "clock": 3}, TypeError),
+        ({"check": "ping"}, TypeError),
+        ({"check": bool, "recheck_after": -1.0}, ValueError),
+        ({"check": bool, "recheck_after": float("inf")}, ValueError),
+        ({"check": bool, "recheck_after": "1"}, TypeError),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_error(
@@ -289,6 +294,131 @@ def test_an_interrupted_close_during_eviction_loses_no_capacity() -> None:
     assert stats.capacity == 1 and stats.idle == 1
     assert pool.maintain() == 1
     assert pool.stats().capacity == 0
+
+
+# Check on borrow -------------------------------------------------------------------
+
+
+class Checker:
+    """A check that fails for the resources in `dead`, counting what it is asked."""
+
+    def __init__(self) -> None:
+        self.dead: set[int] = set()
+        self.asked: list[int] = []
+        self.answer: object = None  # if set, returned instead of the verdict
+
+    def __call__(self, resource: Res) -> bool:
+        self.asked.append(resource.id)
+        if self.answer is not None:
+            return self.answer  # type: ignore[return-value]  # a buggy check, on purpose
+        return resource.id not in self.dead
+
+
+@pytest.mark.parametrize("mode", [Static(count=2), AutoScale(initial=2, maximum=2)])
+def test_a_resource_that_fails_its_check_is_discarded_and_replaced(
+    mode: Static | AutoScale,
+) -> None:
+    checker = Checker()
+    pool, _script, _ = lifecycle_pool(mode, check=checker)
+    guard = pool.get()
+    assert guard is not None
+    dead = guard.resource
+    guard.release()
+    checker.dead.add(dead.id)
+    guard = pool.get()
+    assert guard is not None
+    assert guard.resource is not dead and dead.closed
+    assert dead not in list(pool._free)  # never put back
+    assert checker.asked == [dead.id, dead.id]  # the fresh one is not checked
+    stats = pool.stats()
+    assert (stats.checks_failed, stats.discarded, stats.capacity, stats.in_use) == (1, 1, 2, 1)
+
+
+def test_a_check_that_always_fails_never_loops() -> None:
+    checker = Checker()
+    checker.answer = False
+    pool, script, _ = lifecycle_pool(AutoScale(initial=3, maximum=3), check=checker)
+    guard = pool.get()
+    assert guard is not None and not guard.resource.closed
+    assert len(checker.asked) == 1  # one check, one discard, one new()
+    assert pool.stats().checks_failed == 1 and len(script.made) == 4
+
+
+@pytest.mark.parametrize("answer", [1, "yes"])
+def test_a_check_that_returns_no_bool_fails(answer: object) -> None:
+    checker = Checker()
+    checker.answer = answer
+    pool, _, _ = lifecycle_pool(Static(count=1), check=checker)
+    guard = pool.get()
+    assert guard is not None and guard.resource.id == 1
+    assert pool.stats().checks_failed == 1
+
+
+def test_a_check_that_raises_fails_and_the_get_goes_on() -> None:
+    def check(resource: Res) -> bool:
+        raise Boom("ping")
+
+    pool, _, _ = lifecycle_pool(Static(count=1), check=check)
+    guard = pool.get()
+    assert guard is not None and guard.resource.id == 1
+    assert pool.stats().checks_failed == 1
+
+
+def test_recheck_after_skips_the_check_of_a_resource_handed_out_recently() -> None:
+    checker = Checker()
+    pool, _, clock = lifecycle_pool(Static(count=1), check=checker, recheck_after=2.0)
+    for now in (0.0, 1.0, 2.5, 3.0, 5.0):
+        clock.now = now
+        guard = pool.get()
+        assert guard is not None
+        guard.release()
+    # Checked at 0; skipped at 1 (1 s after 0), 2.5 (1.5 s after 1), 3 (0.5 s after
+    # 2.5); checked at 5 (2 s after 3).
+    assert checker.asked == [0, 0]
+    # What the window hides: a resource that died within it is handed out.
+    checker.dead.add(0)
+    clock.now = 6.0
+    guard = pool.get()
+    assert guard is not None and guard.resource.id == 0
+    guard.release()
+    clock.now = 8.0
+    guard = pool.get()
+    assert guard is not None and guard.resource.id == 1
+
+
+def test_a_failed_checks_capacity_goes_to_a_waiter() -> None:
+    checker = Checker()
+    pool, _, _ = lifecycle_pool(Static(count=1), check=checker)
+    guard = pool.get()
+    assert guard is not None
+    dead = guard.resource
+    served: list[Res] = []
+    waiter = threading.Thread(target=lambda: served.append(pool.acquire(10.0).resource))
+    waiter.start()
+    while not pool._waiters:
+        threading.Event().wait(0.001)
+    checker.dead.add(dead.id)
+    guard.release()  # the head checks it, discards it and makes its own
+    waiter.join(10.0)
+    assert served and served[0] is not dead and dead.closed
+    assert pool.stats().checks_failed == 1
+
+
+def test_an_interrupted_check_loses_nothing() -> None:
+    def check(resource: Res) -> bool:
+        raise KeyboardInterrupt
+
+    pool, _, _ = lifecycle_pool(Static(count=1), check=check)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        pool.get()
+    del caught  # its traceback holds the fresh guard
+    gc.collect()
+    stats = pool.stats()  # the resource went back through the guard's finalizer
+    assert (stats.capacity, stats.in_use + stats.idle) == (1, 1)
+    pool._lifecycle.check = None  # type: ignore[union-attr]
+    with pytest.warns(ResourceWarning):
+        guard = pool.get()  # adopts the orphan on its way
+    assert guard is not None and guard.resource.id == 0
 
 
 # Threads ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ run is checked (nothing lost or live twice, the bound, exact accounting at
 rest, and after settling). The scenarios here give the pool a lifecycle and
 move its clock so that the operation expires a resource (the guard's Claim,
 the discard, the renewal) or evicts one (the sweep's pop, discard and
-ReturnGrant).
+ReturnGrant), or whose check fails (the same Claim, discard and renewal).
 """
 
 from __future__ import annotations
@@ -90,6 +90,14 @@ IDLE = {"max_idle": 1.0}
 GROWN: ScaleMode = AutoScale(initial=0, maximum=3)
 
 
+def failing_check(resource: Res) -> bool:
+    """A check that fails for the first two resources made (the initial ones)."""
+    return resource.id >= 2
+
+
+FAILING = {"check": failing_check}
+
+
 def scenarios() -> Iterator[LifecycleScenario]:
     for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=2, maximum=3))):
         yield LifecycleScenario(f"expire-{name}", mode, at(5.0), get, options=LIFETIME)
@@ -118,6 +126,15 @@ def scenarios() -> Iterator[LifecycleScenario]:
             operation,
             options=IDLE,
         )
+    for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=1, maximum=2))):
+        yield LifecycleScenario(f"check-fails-{name}", mode, at(0.0), get, options=FAILING)
+        yield LifecycleScenario(
+            f"check-fails-{name}-close-raises",
+            mode,
+            plan(close=["raise"]),
+            get,
+            options=FAILING,
+        )
     yield LifecycleScenario(
         "evict-and-expire",
         GROWN,
@@ -144,13 +161,16 @@ def test_an_exception_at_any_line_of_expiry_or_eviction_loses_nothing(
 ) -> None:
     baseline = scenario.run()
     stats = baseline.pool.stats()
-    assert stats.expired + stats.evicted > 0, "the scenario must expire or evict"
+    assert stats.expired + stats.evicted + stats.checks_failed > 0, "nothing expired or evicted"
     report = inject_everywhere(scenario)
     assert report.points > 0
     assert report.failures == []
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS[:1] + SCENARIOS[6:7], ids=[IDS[0], IDS[6]])
+ONE_EACH = [s for s in SCENARIOS if s.name in ("expire-static", "evict-get", "check-fails-static")]
+
+
+@pytest.mark.parametrize("scenario", ONE_EACH, ids=[s.name for s in ONE_EACH])
 def test_recursion_errors_near_the_limit_lose_nothing(scenario: LifecycleScenario) -> None:
     outcomes = set()
     for free_frames in range(1, 25):

@@ -286,9 +286,15 @@ class LifecycleMachine(PoolAgainstModel):
     def prepare(self, data: st.DataObject) -> None:
         lifetime = data.draw(LIFETIMES, label="max_lifetime")
         idle = data.draw(IDLE_TIMES, label="max_idle") if self.max_idle_allowed else None
-        if lifetime is None and idle is None:
+        checked = data.draw(st.booleans(), label="check")
+        recheck_after = data.draw(st.sampled_from([0.0, 2.0]), label="recheck_after")
+        if lifetime is None and idle is None and not checked:
             lifetime = 1.0
         self.model.max_lifetime, self.model.max_idle = lifetime, idle
+        # Resources (by number) whose check fails from now on: the `spoil` rule's.
+        self.spoiled: set[int] = set()
+        check = (lambda number: number not in self.spoiled) if checked else None
+        self.model.check_resource, self.model.recheck_after = check, recheck_after
         self.script = Script()  # the pool make_pool() made is dropped, and its script
         self.pool = Pool(
             Res,
@@ -298,6 +304,8 @@ class LifecycleMachine(PoolAgainstModel):
             lifetime_jitter=0.0,
             max_idle=idle,
             clock=lambda: self.model.now,
+            check=None if check is None else (lambda resource: check(resource.id)),
+            recheck_after=recheck_after,
         )
         # The model made its initial resources at time 0 without deadlines.
         for resource in self.model.alive:
@@ -317,6 +325,12 @@ class LifecycleMachine(PoolAgainstModel):
             self.plan([], [], [])
             resource = guard.resource.id
             self.both(guard.release, lambda resource=resource: self.model.release(resource))  # type: ignore[misc]
+
+    @rule(data=st.data())
+    def spoil(self, data: st.DataObject) -> None:
+        """A resource dies (its check fails from now on), idle or held."""
+        if self.model.alive:
+            self.spoiled.add(data.draw(st.sampled_from(sorted(self.model.alive)), label="spoil"))
 
     @rule(seconds=st.sampled_from([0.5, 1.0, 3.0]))
     def advance(self, seconds: float) -> None:

@@ -1,8 +1,8 @@
-"""`Lifecycle`: a pool's optional max lifetime and idle timeout, and the sweep that applies them.
+"""`Lifecycle`: a pool's optional max lifetime, idle timeout and check on borrow.
 
-Everything here is opt-in: a pool made without `max_lifetime` or `max_idle`
-has no `Lifecycle` and never calls into this module (one `is not None` test
-where a resource is handed out). The algorithm is in docs/design.md
+Everything here is opt-in: a pool made without `max_lifetime`, `max_idle`
+or `check` has no `Lifecycle`, keeps the class `Pool` and never imports this
+module. The algorithm is in docs/design.md
 ("Lifecycle"); the model is models/Lifecycle.tla, whose action names the
 comments below use.
 
@@ -98,19 +98,23 @@ def coldest(free: deque[Any]) -> object | None:
 class Lifecycle:
     """A pool's lifetime and idle policy, the stamps it keeps and its counters.
 
-    Made by `Pool.__init__` only when `max_lifetime` or `max_idle` is set.
+    Made by `Pool.__init__` (`configure`) only when an option is set.
     """
 
     __slots__ = (
+        "check",
+        "checks_failed",
         "clock",
         "deadlines",
         "evicted",
         "expired",
         "floor",
+        "handed_out",
         "idle_since",
         "lifetime_jitter",
         "max_idle",
         "max_lifetime",
+        "recheck_after",
     )
 
     def __init__(
@@ -122,6 +126,8 @@ class Lifecycle:
         floor: int,
         clock: Callable[[], float],
         tally: type[Tally],
+        check: Callable[[Any], object] | None = None,
+        recheck_after: float = 0.0,
     ) -> None:
         self.max_lifetime = max_lifetime
         self.lifetime_jitter = lifetime_jitter
@@ -131,7 +137,11 @@ class Lifecycle:
         self.clock = clock
         self.deadlines: dict[int, float] = {}
         self.idle_since: dict[int, float] = {}
-        self.expired, self.evicted = tally(), tally()
+        self.expired, self.evicted, self.checks_failed = tally(), tally(), tally()
+        self.check = check
+        self.recheck_after = recheck_after
+        # When each resource was last handed out (with a check), for recheck_after.
+        self.handed_out: dict[int, float] = {}
 
     @classmethod
     def of(
@@ -142,6 +152,8 @@ class Lifecycle:
         max_idle: object,
         clock: object,
         tally: type[Tally],
+        check: object = None,
+        recheck_after: object = 0.0,
     ) -> Lifecycle | None:
         """The policy `Pool(...)`'s options ask for, or None when every option is off.
 
@@ -161,12 +173,18 @@ class Lifecycle:
             raise ValueError(f"lifetime_jitter must be in [0, 1), got {lifetime_jitter!r}")
         if not callable(clock):
             raise TypeError(f"clock must be callable, not {type(clock).__name__}")
+        if check is not None and not callable(check):
+            raise TypeError(f"check must be callable or None, not {type(check).__name__}")
+        if type(recheck_after) is bool or not isinstance(recheck_after, int | float):
+            raise TypeError(f"recheck_after must be a number, not {type(recheck_after).__name__}")
+        if not 0 <= recheck_after < math.inf:
+            raise ValueError(f"recheck_after must be finite and at least 0, got {recheck_after!r}")
         if idle is not None and isinstance(mode, Static):
             raise ValueError(
                 "max_idle needs AutoScale: a Static pool keeps its count resources "
                 "(use max_lifetime to recycle them)"
             )
-        if lifetime is None and idle is None:
+        if lifetime is None and idle is None and check is None:
             return None
         floor = mode.initial if isinstance(mode, AutoScale) else mode.count
         return cls(
@@ -176,6 +194,8 @@ class Lifecycle:
             floor=floor,
             clock=clock,
             tally=tally,
+            check=check,
+            recheck_after=float(recheck_after),
         )
 
     def born(self, resource: object) -> None:
@@ -190,6 +210,7 @@ class Lifecycle:
         """Drop the stamps of a resource about to be discarded."""
         self.deadlines.pop(id(resource), None)
         self.idle_since.pop(id(resource), None)
+        self.handed_out.pop(id(resource), None)
 
     def _deadline(self, now: float) -> float:
         assert self.max_lifetime is not None
@@ -198,41 +219,64 @@ class Lifecycle:
     def check_out(self, pool: Pool[Any, Any], guard: PoolGuard[Any]) -> PoolGuard[Any]:
         """Vet a guard `Pool.get()` just made; return the guard the caller gets.
 
-        First one sweep step (`sweep`). Then, if the guard's resource has
-        outlived its deadline, it is taken back out of the guard (Model:
-        Claim), discarded, and its unit passes straight into a fresh resource
-        for the caller, made by `new()` (Model: Expire, then Create): no loop,
-        at most one discard and one creation, so `get()` stays wait-free.
-        Whatever this frame took out is in `held` until it is a guard again;
-        the handler gives it back (docs/design.md, "Exception safety"). An
-        interruption before that leaves the resource in the fresh guard,
-        whose finalizer gives it back.
+        First one sweep step (`sweep`). Then the guard's resource is stale if
+        it has outlived its deadline, or, failing that, if the user's `check`
+        does not return True (unless it was handed out less than
+        `recheck_after` seconds ago). A stale resource is replaced
+        (`_renew`): one discard and one `new()`, no loop, so `get()` stays
+        wait-free; the fresh resource is not checked.
 
         Raises:
             BaseException: as `get()`: what `new()` raised (the unit goes back
-                as spare capacity first), or an interruption. Errors of the
-                expired resource's `close()` are reported as a RuntimeWarning:
-                the caller did not cause them.
+                as spare capacity first), or an interruption (the resource is
+                then in the fresh guard, whose finalizer gives it back).
+                Errors of a stale resource's `close()` are reported as a
+                RuntimeWarning, and an Exception raised by `check` fails the
+                check: the caller did not cause them.
         """
         now = self.clock()
         if self.max_idle is not None:
             self.sweep(pool, now)
         resource = guard._box[0]
-        self.idle_since.pop(id(resource), None)  # handed out: no longer idle
-        if self.max_lifetime is None:
+        key = id(resource)
+        self.idle_since.pop(key, None)  # handed out: no longer idle
+        if self.max_lifetime is not None:
+            deadline = self.deadlines.get(key)
+            if deadline is None:  # created where an interruption kept it from its stamp
+                self.deadlines[key] = self._deadline(now)
+            elif now >= deadline:
+                return self._renew(pool, guard, self.expired)
+        check = self.check
+        if check is None:
             return guard
-        deadline = self.deadlines.get(id(resource))
-        if deadline is None:  # created where an interruption kept it from its stamp
-            self.deadlines[id(resource)] = self._deadline(now)
+        if self.recheck_after and now - self.handed_out.get(key, -math.inf) < self.recheck_after:
+            self.handed_out[key] = now
             return guard
-        if now < deadline:
-            return guard
+        try:
+            passed = check(resource) is True  # Model: Check, a user callback.
+        except Exception:
+            passed = False
+        if not passed:
+            return self._renew(pool, guard, self.checks_failed)
+        self.handed_out[key] = now
+        return guard
+
+    def _renew(self, pool: Pool[Any, Any], guard: PoolGuard[Any], count: Tally) -> PoolGuard[Any]:
+        """Replace the stale resource of `guard`, fresh from `Pool.get()`, with a new one.
+
+        The resource is taken back out of the guard (Model: Claim; no other
+        thread has seen this guard), counted in `count`, discarded, and its
+        unit passes straight into a fresh resource for the caller, made by
+        `new()` through `Pool._grow` (Model: Expire, then Renew). Whatever this
+        frame took out is in `held` until it is a guard again; the handler
+        gives it back (docs/design.md, "Exception safety").
+        """
         held: list[Any] | None = None
         try:
             held = [guard._box.pop()]  # Model: Claim, from a guard nobody else has seen.
-            next(self.expired)
+            next(count)
             self._discard(pool, held)  # Model: Expire.
-            return pool._grow(held)  # Model: Create, with the expired resource's unit.
+            return pool._grow(held)  # Model: Renew, with the stale resource's unit.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
@@ -321,6 +365,8 @@ def configure(
     lifetime_jitter: object,
     max_idle: object,
     clock: object,
+    check: object = None,
+    recheck_after: object = 0.0,
 ) -> Lifecycle | None:
     """The lifecycle `Pool.__init__`'s options ask for, or None; switches `pool`'s class if any.
 
@@ -331,7 +377,9 @@ def configure(
     Raises:
         TypeError, ValueError: as `Lifecycle.of`.
     """
-    lifecycle = Lifecycle.of(mode, max_lifetime, lifetime_jitter, max_idle, clock, pool._tally_type)
+    lifecycle = Lifecycle.of(
+        mode, max_lifetime, lifetime_jitter, max_idle, clock, pool._tally_type, check, recheck_after
+    )
     if lifecycle is not None:
         pool.__class__ = vetted(type(pool))
     return lifecycle

@@ -105,6 +105,8 @@ class Pool(Generic[C, R]):
         lifetime_jitter: float = 0.1,
         max_idle: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], bool] | None = None,
+        recheck_after: float = 0.0,
         leak_threshold: float | None = None,
     ) -> None: ...
     @overload
@@ -118,6 +120,8 @@ class Pool(Generic[C, R]):
         lifetime_jitter: float = 0.1,
         max_idle: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], bool] | None = None,
+        recheck_after: float = 0.0,
         leak_threshold: float | None = None,
     ) -> None: ...
     def __init__(
@@ -130,6 +134,8 @@ class Pool(Generic[C, R]):
         lifetime_jitter: float = 0.1,
         max_idle: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], bool] | None = None,
+        recheck_after: float = 0.0,
         leak_threshold: float | None = None,
     ) -> None:
         if not isinstance(mode, Static | AutoScale):
@@ -140,12 +146,15 @@ class Pool(Generic[C, R]):
         if (
             max_lifetime is not None
             or max_idle is not None
-            or (lifetime_jitter != 0.1 or clock is not time.monotonic)
+            or check is not None
+            or (lifetime_jitter != 0.1 or clock is not time.monotonic or recheck_after != 0.0)
         ):
             # Imported only when an option is given (docs/performance.md).
             from ._lifecycle import configure
 
-            self._lifecycle = configure(self, mode, max_lifetime, lifetime_jitter, max_idle, clock)
+            self._lifecycle = configure(
+                self, mode, max_lifetime, lifetime_jitter, max_idle, clock, check, recheck_after
+            )
         self._watch: Watch | None = None
         if leak_threshold is not None:
             # Imported only when asked for: a pool without it runs Pool.get().
@@ -801,6 +810,7 @@ class Pool(Generic[C, R]):
             wait_histogram=tuple(bucket.value for bucket in self._wait_histogram),
             expired=0 if lifecycle is None else lifecycle.expired.value,
             evicted=0 if lifecycle is None else lifecycle.evicted.value,
+            checks_failed=0 if lifecycle is None else lifecycle.checks_failed.value,
             leaks=0 if self._watch is None else self._watch.reported.value,
         )
 

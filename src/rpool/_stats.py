@@ -81,6 +81,8 @@ class PoolStats:
     """Idle resources discarded after `max_idle` (by a call's sweep step or `maintain()`)."""
     leaks: int = 0
     """Guards reported as held longer than `leak_threshold` (each once)."""
+    checks_failed: int = 0
+    """Resources discarded because the pool's `check` did not return True when handed out."""
 
     WAIT_BOUNDS: ClassVar[tuple[float, ...]] = WAIT_BOUNDS
     """Upper bounds, in seconds, of `wait_histogram`'s buckets; the last bucket has none."""
@@ -119,6 +121,7 @@ def derive(
     expired: int = 0,
     evicted: int = 0,
     leaks: int = 0,
+    checks_failed: int = 0,
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
@@ -164,4 +167,5 @@ def derive(
         expired=expired,
         evicted=evicted,
         leaks=leaks,
+        checks_failed=checks_failed,
     )

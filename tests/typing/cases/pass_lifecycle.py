@@ -38,3 +38,28 @@ stats = clocked.stats()
 assert_type(stats, PoolStats)
 assert_type(stats.expired, int)
 assert_type(stats.evicted, int)
+
+
+class Pinged:
+    @classmethod
+    def new(cls, context: None) -> "Pinged":
+        return cls()
+
+    def reset(self) -> bool:
+        return True
+
+    def ping(self) -> bool:
+        return True
+
+
+def alive(connection: Conn) -> bool:
+    return True
+
+
+checked = Pool(Conn, Static(count=2), Ctx(), check=alive, recheck_after=0.5)
+assert_type(checked, Pool[Ctx, Conn])
+pinged = Pool(Pinged, AutoScale(maximum=4), check=Pinged.ping)
+assert_type(pinged, Pool[None, Pinged])
+by_lambda = Pool(Pinged, Static(count=1), check=lambda resource: resource.ping())
+assert_type(by_lambda, Pool[None, Pinged])
+assert_type(by_lambda.stats().checks_failed, int)
