@@ -412,6 +412,34 @@ MUTANTS = (
             ),
         ),
     ),
+    Mutant(
+        "failed-check-handed-out",
+        "a failed check discards the resource (the caller gets it all the same)",
+        "_lifecycle.py",
+        (
+            (
+                "        if not passed:\n"
+                "            return self._renew(pool, guard, self.checks_failed)\n",
+                "        if not passed:\n            return guard\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "failed-check-put-back",
+        "a failed resource is never put back, capacity bound (the failed resource goes "
+        "back to the free list and the caller gets a new one from new capacity)",
+        "_lifecycle.py",
+        (
+            (
+                "        if not passed:\n"
+                "            return self._renew(pool, guard, self.checks_failed)\n",
+                "        if not passed:\n"
+                "            next(self.checks_failed)\n"
+                "            pool._put_idle([guard._box.pop()])\n"
+                "            return pool._grow([1])\n",
+            ),
+        ),
+    ),
 )
 
 # Fork safety and leak detection. Each is killed by tests/test_fork.py or
