@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -61,6 +63,8 @@ def live(script: Script) -> list[Res]:
         ({"check": bool, "recheck_after": -1.0}, ValueError),
         ({"check": bool, "recheck_after": float("inf")}, ValueError),
         ({"check": bool, "recheck_after": "1"}, TypeError),
+        ({"maintain_every": 0}, ValueError),
+        ({"maintain_every": "1"}, TypeError),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_error(
@@ -419,6 +423,104 @@ def test_an_interrupted_check_loses_nothing() -> None:
     with pytest.warns(ResourceWarning):
         guard = pool.get()  # adopts the orphan on its way
     assert guard is not None and guard.resource.id == 0
+
+
+# The background maintainer -----------------------------------------------------------
+
+
+def maintainers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("rpool maintainer")]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll `condition` until true or `seconds` pass (the thread runs on real time)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def test_no_thread_is_started_unless_asked() -> None:
+    before = maintainers()
+    pool, _, _ = lifecycle_pool(AutoScale(initial=0, maximum=2), max_idle=1.0)
+    assert maintainers() == before
+    pool.close()
+
+
+def test_the_maintainer_evicts_idle_resources_and_close_stops_it() -> None:
+    pool, _script, clock = lifecycle_pool(
+        AutoScale(initial=1, maximum=3), max_idle=1.0, maintain_every=0.005
+    )
+    thread = pool._lifecycle.maintainer.thread  # type: ignore[union-attr]
+    assert thread is not None and thread.daemon and thread.is_alive()
+    guards = [pool.get() for _ in range(3)]
+    for guard in guards:
+        assert guard is not None
+        guard.release()
+    assert wait_for(lambda: pool._lifecycle.idle_since != {})  # type: ignore[union-attr]
+    clock.now = 5.0
+    assert wait_for(lambda: pool.stats().evicted == 2)
+    assert pool.stats().capacity == 1  # the floor stays
+    pool.close()
+    thread.join(10.0)
+    assert not thread.is_alive()
+
+
+def test_close_wakes_a_maintainer_that_would_sleep_long() -> None:
+    pool, _, _ = lifecycle_pool(AutoScale(initial=0, maximum=2), max_idle=1.0, maintain_every=600.0)
+    thread = pool._lifecycle.maintainer.thread  # type: ignore[union-attr]
+    assert thread is not None and thread.is_alive()
+    pool.close()
+    thread.join(10.0)
+    assert not thread.is_alive()  # not 600 s later
+
+
+def test_a_collected_pool_ends_its_maintainer() -> None:
+    pool, _, _ = lifecycle_pool(AutoScale(initial=0, maximum=2), max_idle=1.0, maintain_every=0.005)
+    thread = pool._lifecycle.maintainer.thread  # type: ignore[union-attr]
+    assert thread is not None
+    del pool
+    gc.collect()
+    thread.join(10.0)
+    assert not thread.is_alive()
+
+
+def test_the_maintainer_reports_what_maintain_raises_and_goes_on() -> None:
+    class FlakyClock(Clock):
+        """Raises on the next `fails` reads, then reads as usual."""
+
+        fails = 0
+        reads = 0
+
+        def __call__(self) -> float:
+            self.reads += 1
+            if self.fails:
+                self.fails -= 1
+                raise Boom("clock")
+            return self.now
+
+    clock = FlakyClock()
+    pool = Pool(
+        Res,
+        AutoScale(initial=0, maximum=2),
+        Script(),
+        max_idle=1.0,
+        clock=clock,
+        maintain_every=0.005,
+    )
+    guard = pool.get()
+    assert guard is not None
+    guard.release()  # something idle: maintain() reads the clock
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clock.fails = 1
+        assert wait_for(lambda: clock.fails == 0)
+        reads = clock.reads
+        assert wait_for(lambda: clock.reads > reads + 2)  # it went on
+    pool.close()
+    assert any("maintain() raised Boom('clock')" in str(w.message) for w in caught)
 
 
 # Threads ----------------------------------------------------------------------

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._guard import PoolGuard
+from ._maintainer import Maintainer
 from ._pool import Pool
 from ._report import report
 from ._scale import AutoScale, ScaleMode, Static
@@ -112,6 +113,7 @@ class Lifecycle:
         "handed_out",
         "idle_since",
         "lifetime_jitter",
+        "maintainer",
         "max_idle",
         "max_lifetime",
         "recheck_after",
@@ -128,6 +130,7 @@ class Lifecycle:
         tally: type[Tally],
         check: Callable[[Any], object] | None = None,
         recheck_after: float = 0.0,
+        maintainer: Maintainer | None = None,
     ) -> None:
         self.max_lifetime = max_lifetime
         self.lifetime_jitter = lifetime_jitter
@@ -142,6 +145,7 @@ class Lifecycle:
         self.recheck_after = recheck_after
         # When each resource was last handed out (with a check), for recheck_after.
         self.handed_out: dict[int, float] = {}
+        self.maintainer = maintainer
 
     @classmethod
     def of(
@@ -154,6 +158,7 @@ class Lifecycle:
         tally: type[Tally],
         check: object = None,
         recheck_after: object = 0.0,
+        maintain_every: object = None,
     ) -> Lifecycle | None:
         """The policy `Pool(...)`'s options ask for, or None when every option is off.
 
@@ -184,7 +189,8 @@ class Lifecycle:
                 "max_idle needs AutoScale: a Static pool keeps its count resources "
                 "(use max_lifetime to recycle them)"
             )
-        if lifetime is None and idle is None and check is None:
+        every = seconds_option("maintain_every", maintain_every)
+        if lifetime is None and idle is None and check is None and every is None:
             return None
         floor = mode.initial if isinstance(mode, AutoScale) else mode.count
         return cls(
@@ -196,7 +202,18 @@ class Lifecycle:
             tally=tally,
             check=check,
             recheck_after=float(recheck_after),
+            maintainer=None if every is None else Maintainer(every),
         )
+
+    def start(self, pool: Pool[Any, Any]) -> None:
+        """Start the maintainer thread, if one was asked for (the end of `Pool.__init__`)."""
+        if self.maintainer is not None:
+            self.maintainer.start(pool)
+
+    def stop(self) -> None:
+        """Stop the maintainer thread, if any (`close()`)."""
+        if self.maintainer is not None:
+            self.maintainer.stop()
 
     def born(self, resource: object) -> None:
         """Stamp a resource the pool has just created with its expiry instant."""
@@ -367,6 +384,7 @@ def configure(
     clock: object,
     check: object = None,
     recheck_after: object = 0.0,
+    maintain_every: object = None,
 ) -> Lifecycle | None:
     """The lifecycle `Pool.__init__`'s options ask for, or None; switches `pool`'s class if any.
 
@@ -378,7 +396,15 @@ def configure(
         TypeError, ValueError: as `Lifecycle.of`.
     """
     lifecycle = Lifecycle.of(
-        mode, max_lifetime, lifetime_jitter, max_idle, clock, pool._tally_type, check, recheck_after
+        mode,
+        max_lifetime,
+        lifetime_jitter,
+        max_idle,
+        clock,
+        pool._tally_type,
+        check,
+        recheck_after,
+        maintain_every,
     )
     if lifecycle is not None:
         pool.__class__ = vetted(type(pool))

@@ -107,6 +107,7 @@ class Pool(Generic[C, R]):
         clock: Callable[[], float] = time.monotonic,
         check: Callable[[R], bool] | None = None,
         recheck_after: float = 0.0,
+        maintain_every: float | None = None,
         leak_threshold: float | None = None,
     ) -> None: ...
     @overload
@@ -122,6 +123,7 @@ class Pool(Generic[C, R]):
         clock: Callable[[], float] = time.monotonic,
         check: Callable[[R], bool] | None = None,
         recheck_after: float = 0.0,
+        maintain_every: float | None = None,
         leak_threshold: float | None = None,
     ) -> None: ...
     def __init__(
@@ -136,6 +138,7 @@ class Pool(Generic[C, R]):
         clock: Callable[[], float] = time.monotonic,
         check: Callable[[R], bool] | None = None,
         recheck_after: float = 0.0,
+        maintain_every: float | None = None,
         leak_threshold: float | None = None,
     ) -> None:
         if not isinstance(mode, Static | AutoScale):
@@ -147,13 +150,22 @@ class Pool(Generic[C, R]):
             max_lifetime is not None
             or max_idle is not None
             or check is not None
+            or maintain_every is not None
             or (lifetime_jitter != 0.1 or clock is not time.monotonic or recheck_after != 0.0)
         ):
             # Imported only when an option is given (docs/performance.md).
             from ._lifecycle import configure
 
             self._lifecycle = configure(
-                self, mode, max_lifetime, lifetime_jitter, max_idle, clock, check, recheck_after
+                self,
+                mode,
+                max_lifetime,
+                lifetime_jitter,
+                max_idle,
+                clock,
+                check,
+                recheck_after,
+                maintain_every,
             )
         self._watch: Watch | None = None
         if leak_threshold is not None:
@@ -204,6 +216,8 @@ class Pool(Generic[C, R]):
                 self._lifecycle.born(resource_made)
         self._free.extend(made)
         track(self)  # restarted, empty, in a forked child (_fork.py)
+        if self._lifecycle is not None:
+            self._lifecycle.start(self)  # the maintainer thread, if asked for
 
     @property
     def mode(self) -> ScaleMode:
@@ -729,6 +743,8 @@ class Pool(Generic[C, R]):
                 resource was discarded, the other errors noted on it.
         """
         self._closed = True  # Model: SetClosed. Linearization point of close().
+        if self._lifecycle is not None:
+            self._lifecycle.stop()  # the maintainer thread ends after its current step
         errors = self._drain()
         # Orphans, each an _adopt_orphan() that finds the pool closed; their
         # errors are warnings there, so they are gathered here instead.

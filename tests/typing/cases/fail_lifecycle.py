@@ -39,3 +39,4 @@ def other_alive(resource: Other) -> bool:
 Pool(Conn, mode, Ctx(), check=other_alive)  # E: call-overload
 Pool(Conn, mode, Ctx(), check=lambda c: c.ping())  # E: call-overload
 Pool(Conn, mode, Ctx(), check=Conn.reset, recheck_after="1s")  # E: call-overload
+Pool(Conn, mode, Ctx(), maintain_every="5s")  # E: call-overload

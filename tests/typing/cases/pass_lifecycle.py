@@ -63,3 +63,6 @@ assert_type(pinged, Pool[None, Pinged])
 by_lambda = Pool(Pinged, Static(count=1), check=lambda resource: resource.ping())
 assert_type(by_lambda, Pool[None, Pinged])
 assert_type(by_lambda.stats().checks_failed, int)
+
+maintained = Pool(Conn, AutoScale(maximum=8), Ctx(), max_idle=60.0, maintain_every=5.0)
+assert_type(maintained, Pool[Ctx, Conn])
