@@ -56,9 +56,20 @@ LAYERS: dict[str, list[str]] = {
     "wait-free": ["tests/test_waitfree.py"],
     "interrupts": ["tests/test_interrupts.py", "tests/test_exception_safety.py"],
     "waiting": ["tests/test_waiting_schedules.py"],
+    "lifecycle": ["tests/test_lifecycle.py", "tests/test_lifecycle_interrupts.py"],
+    "fork-leaks": ["tests/test_fork.py", "tests/test_leaks.py"],
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }
-DETERMINISTIC = ("stateful", "scheduled", "lock-free", "wait-free", "interrupts", "waiting")
+DETERMINISTIC = (
+    "stateful",
+    "scheduled",
+    "lock-free",
+    "wait-free",
+    "interrupts",
+    "waiting",
+    "lifecycle",
+    "fork-leaks",
+)
 TIMEOUT = float(os.environ.get("MUTANTS_TIMEOUT", "240"))
 
 
