@@ -23,13 +23,16 @@ EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
     Clients,    \* the processes calling get() and release()
-    Sweepers,   \* the processes running sweep steps (calls' own, maintain())
-    Maximum,    \* the capacity bound (Static count or AutoScale maximum)
+    Sweepers,   \* the processes running sweep steps (calls' own, maintain(), the maintainer)
+    Resizers,   \* the processes calling resize()
+    Bounds,     \* the bounds a resize() may ask for (within 1..Maximum)
+    Maximum,    \* the capacity bound the pool is made with, the greatest in Bounds
     Initial,    \* resources the constructor made; the eviction floor
     MaxIds,     \* bound on resources ever created (the MC bound)
     Mutant      \* "none", or the planted bug to check TLC rejects
 
-ASSUME Initial \in 0..Maximum /\ Clients \cap Sweepers = {}
+ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum
+ASSUME Clients \cap Sweepers = {} /\ Resizers \cap (Clients \cup Sweepers) = {}
 
 Grant == 0          \* one spare unit in the free list
 None == -1          \* a local that holds nothing
@@ -45,11 +48,24 @@ variables
     \* the next id new() gives
     nextId = Initial + 1;
     \* what each process took out of shared state: None, a unit (Grant) or a resource
-    held = [p \in Clients \cup Sweepers |-> None];
+    held = [p \in Clients \cup Sweepers \cup Resizers |-> None];
     \* resources handed out to each client (its guard)
     guard = [c \in Clients |-> None];
     \* steps of each client's current get() (wait-free bound)
     steps = [c \in Clients |-> 0];
+    \* the pool's _maximum: the bound a resize() set last
+    bound = Maximum;
+    \* units still to retire after a lowering (Lifecycle.debt's tokens)
+    debt = 0;
+    \* tokens each process has taken from debt and not yet used or put back
+    tokens = [p \in Sweepers \cup Resizers |-> 0];
+    \* a resize()'s target and the units it has still to add or cancel
+    target = [r \in Resizers |-> Maximum];
+    extra = [r \in Resizers |-> 0];
+    \* Lifecycle.resizing: the one token a resize() or a debt payment holds
+    \* (None: someone holds it); without it, a raise could miss a token in
+    \* flight and add units the payment then also retires too late
+    mutex = 0;
 
 define {
     Range(s) == {s[i] : i \in DOMAIN s}
@@ -63,15 +79,28 @@ define {
         /\ \A i \in DOMAIN free : free[i] \in {Grant} \cup alive
         /\ alive \subseteq 1..MaxIds
         /\ \A p \in DOMAIN held : held[p] \in {None, Grant} \cup alive \cup discarded
+        /\ bound \in 1..Maximum /\ debt \in 0..Maximum
 
     \* grants, then resources: pop() finds a grant only when nothing is idle
     Shape == \A i, j \in DOMAIN free : i < j /\ free[j] = Grant => free[i] = Grant
 
-    \* capacity alive or in flight never exceeds the bound
-    CapacityBound == Cardinality(alive) + InFlightUnits <= Maximum
+    \* the sum of a function's values (tokens held, units a raise still owes)
+    Sum(f) == LET F[Q \in SUBSET DOMAIN f] ==
+                  IF Q = {} THEN 0 ELSE LET x == CHOOSE y \in Q : TRUE IN f[x] + F[Q \ {x}]
+              IN F[DOMAIN f]
+    \* the bound in force: after a lowering, the old bound until the debt is
+    \* paid (a raise moves the bound one backed unit at a time)
+    InForce == bound + debt + Sum(tokens)
+
+    \* capacity alive or in flight never exceeds the bound in force
+    CapacityBound == Cardinality(alive) + InFlightUnits <= InForce
 
     \* every unit is in exactly one place: spare, in flight, or a live resource
-    Accounting == Units + InFlightUnits + Cardinality(alive) = Maximum
+    Accounting == Units + InFlightUnits + Cardinality(alive) = InForce
+
+    \* no unit beyond the greatest bound asked for, spare ones included: a
+    \* raise after a lowering cancels the debt instead of adding to it
+    NoOvershoot == Units + InFlightUnits + Cardinality(alive) <= Maximum
 
     \* no resource in two places
     Exclusive ==
@@ -145,6 +174,32 @@ Release:    \* release(): Claim, Reset, PutIdle (free.append)
 fair process (sweeper \in Sweepers) {
 sweep:
     while (TRUE) {
+        either {
+Pay:        \* _resize.pay: resizing.pop() (else skip), then tokens.append(debt.pop())
+            await debt > 0 /\ (mutex = 0 \/ Mutant = "PayWithoutToken");
+            mutex := None;
+            debt := debt - 1;
+            tokens[self] := tokens[self] + 1;
+PayTake:    \* held = [free.popleft()]: the cold end; nothing there: the token goes back
+            if (free = <<>>) {
+                debt := debt + tokens[self];
+                tokens[self] := 0;
+                mutex := 0;
+                goto sweep;
+            } else {
+                held[self] := Head(free);
+                free := Tail(free);
+            };
+PayEvict:   \* an idle resource is discarded; its unit stays in held
+            if (held[self] # Grant) {
+                Discard(self);
+            };
+Retire:     \* _retire_one: the unit and its token leave together; resizing.append(token)
+            held[self] := None;
+            tokens[self] := tokens[self] - 1;
+            mutex := 0;
+            goto sweep;
+        } or { skip };
 CheckFloor: \* created - discarded > floor (and the cold end idle long enough)
         await Cardinality(alive) > Initial;
 Take:       \* held = [free.pop()], by the sweeper
@@ -165,8 +220,11 @@ Evict:      \* Lifecycle._discard: close() the resource, its unit stays in held
         if (held[self] # Grant) {
             Discard(self);
         };
-ReturnGrant: \* Pool._return_capacity: free.appendleft(units), then ring
+ReturnGrant: \* Pool._return_capacity: retire it if in debt (_resize.retire), else appendleft
         if (Mutant = "ShrinkNoReturn") {
+            held[self] := None;
+        } else if (debt > 0 /\ mutex = 0) {
+            debt := debt - 1;
             held[self] := None;
         } else {
             free := <<Grant>> \o free;
@@ -174,9 +232,46 @@ ReturnGrant: \* Pool._return_capacity: free.appendleft(units), then ring
         }
     }
 }
+
+process (resizer \in Resizers) {
+resize:
+    while (TRUE) {
+        with (b \in Bounds) { target[self] := b };
+Lock:       \* resizing.pop(): one resize, and no debt payment, at a time
+        await mutex = 0;
+        mutex := None;
+Apply:      \* Lower: debt += tokens, then _maximum = bound; Raise: _maximum = bound first
+        if (target[self] < bound) {
+            debt := debt + (bound - target[self]);
+            bound := target[self];
+            mutex := 0;
+            goto resize;
+        } else if (target[self] > bound) {
+            extra[self] := target[self] - bound;
+        } else {
+            mutex := 0;
+            goto resize;
+        };
+Cancel:     \* _maximum += len(_popped(debt)): a unit of debt becomes a unit of the bound
+        while (extra[self] > 0 /\ debt > 0 /\ Mutant # "ResizeOvershoot") {
+            debt := debt - 1;
+            bound := bound + 1;
+            extra[self] := extra[self] - 1;
+        };
+Grow:       \* free.appendleft(units) and _maximum += units, one statement; then a ring
+        while (extra[self] > 0) {
+            free := <<Grant>> \o free;
+            bound := bound + 1;
+            extra[self] := extra[self] - 1;
+        };
+Unlock:     \* resizing.append(token)
+        mutex := 0;
+    }
+}
 } *)
 \* BEGIN TRANSLATION
-VARIABLES pc, free, alive, discarded, nextId, held, guard, steps
+VARIABLES pc, free, alive, discarded, nextId, held, guard, steps, bound, debt, 
+          tokens, target, extra, mutex
 
 (* define statement *)
 Range(s) == {s[i] : i \in DOMAIN s}
@@ -190,15 +285,28 @@ TypeOK ==
     /\ \A i \in DOMAIN free : free[i] \in {Grant} \cup alive
     /\ alive \subseteq 1..MaxIds
     /\ \A p \in DOMAIN held : held[p] \in {None, Grant} \cup alive \cup discarded
+    /\ bound \in 1..Maximum /\ debt \in 0..Maximum
 
 
 Shape == \A i, j \in DOMAIN free : i < j /\ free[j] = Grant => free[i] = Grant
 
 
-CapacityBound == Cardinality(alive) + InFlightUnits <= Maximum
+Sum(f) == LET F[Q \in SUBSET DOMAIN f] ==
+              IF Q = {} THEN 0 ELSE LET x == CHOOSE y \in Q : TRUE IN f[x] + F[Q \ {x}]
+          IN F[DOMAIN f]
 
 
-Accounting == Units + InFlightUnits + Cardinality(alive) = Maximum
+InForce == bound + debt + Sum(tokens)
+
+
+CapacityBound == Cardinality(alive) + InFlightUnits <= InForce
+
+
+Accounting == Units + InFlightUnits + Cardinality(alive) = InForce
+
+
+
+NoOvershoot == Units + InFlightUnits + Cardinality(alive) <= Maximum
 
 
 Exclusive ==
@@ -215,25 +323,34 @@ NeverDiscardHeld == discarded \cap (Guarded \cup Idle) = {}
 WaitFree == \A c \in Clients : steps[c] <= 4
 
 
-vars == << pc, free, alive, discarded, nextId, held, guard, steps >>
+vars == << pc, free, alive, discarded, nextId, held, guard, steps, bound, 
+           debt, tokens, target, extra, mutex >>
 
-ProcSet == (Clients) \cup (Sweepers)
+ProcSet == (Clients) \cup (Sweepers) \cup (Resizers)
 
 Init == (* Global variables *)
         /\ free = [i \in 1..Maximum |-> IF i <= Maximum - Initial THEN Grant ELSE i - (Maximum - Initial)]
         /\ alive = 1..Initial
         /\ discarded = {}
         /\ nextId = Initial + 1
-        /\ held = [p \in Clients \cup Sweepers |-> None]
+        /\ held = [p \in Clients \cup Sweepers \cup Resizers |-> None]
         /\ guard = [c \in Clients |-> None]
         /\ steps = [c \in Clients |-> 0]
+        /\ bound = Maximum
+        /\ debt = 0
+        /\ tokens = [p \in Sweepers \cup Resizers |-> 0]
+        /\ target = [r \in Resizers |-> Maximum]
+        /\ extra = [r \in Resizers |-> 0]
+        /\ mutex = 0
         /\ pc = [self \in ProcSet |-> CASE self \in Clients -> "loop"
-                                        [] self \in Sweepers -> "sweep"]
+                                        [] self \in Sweepers -> "sweep"
+                                        [] self \in Resizers -> "resize"]
 
 loop(self) == /\ pc[self] = "loop"
               /\ steps' = [steps EXCEPT ![self] = 0]
               /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
-              /\ UNCHANGED << free, alive, discarded, nextId, held, guard >>
+              /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                              bound, debt, tokens, target, extra, mutex >>
 
 TakeFree(self) == /\ pc[self] = "TakeFree"
                   /\ IF free = <<>>
@@ -243,7 +360,8 @@ TakeFree(self) == /\ pc[self] = "TakeFree"
                              /\ free' = SubSeq(free, 1, Len(free) - 1)
                              /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                              /\ pc' = [pc EXCEPT ![self] = "Create"]
-                  /\ UNCHANGED << alive, discarded, nextId, guard >>
+                  /\ UNCHANGED << alive, discarded, nextId, guard, bound, debt, 
+                                  tokens, target, extra, mutex >>
 
 Create(self) == /\ pc[self] = "Create"
                 /\ IF held[self] = Grant
@@ -255,13 +373,15 @@ Create(self) == /\ pc[self] = "Create"
                       ELSE /\ TRUE
                            /\ UNCHANGED << alive, nextId, held, steps >>
                 /\ pc' = [pc EXCEPT ![self] = "Hold"]
-                /\ UNCHANGED << free, discarded, guard >>
+                /\ UNCHANGED << free, discarded, guard, bound, debt, tokens, 
+                                target, extra, mutex >>
 
 Hold(self) == /\ pc[self] = "Hold"
               /\ guard' = [guard EXCEPT ![self] = held[self]]
               /\ held' = [held EXCEPT ![self] = None]
               /\ pc' = [pc EXCEPT ![self] = "Check"]
-              /\ UNCHANGED << free, alive, discarded, nextId, steps >>
+              /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
+                              debt, tokens, target, extra, mutex >>
 
 Check(self) == /\ pc[self] = "Check"
                /\ \/ /\ pc' = [pc EXCEPT ![self] = "Release"]
@@ -269,7 +389,8 @@ Check(self) == /\ pc[self] = "Check"
                   \/ /\ held' = [held EXCEPT ![self] = guard[self]]
                      /\ guard' = [guard EXCEPT ![self] = None]
                      /\ pc' = [pc EXCEPT ![self] = "Expire"]
-               /\ UNCHANGED << free, alive, discarded, nextId, steps >>
+               /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
+                               debt, tokens, target, extra, mutex >>
 
 Expire(self) == /\ pc[self] = "Expire"
                 /\ alive' = alive \ {held[self]}
@@ -277,7 +398,8 @@ Expire(self) == /\ pc[self] = "Expire"
                 /\ held' = [held EXCEPT ![self] = Grant]
                 /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                 /\ pc' = [pc EXCEPT ![self] = "Renew"]
-                /\ UNCHANGED << free, nextId, guard >>
+                /\ UNCHANGED << free, nextId, guard, bound, debt, tokens, 
+                                target, extra, mutex >>
 
 Renew(self) == /\ pc[self] = "Renew"
                /\ nextId <= MaxIds
@@ -286,34 +408,41 @@ Renew(self) == /\ pc[self] = "Renew"
                /\ nextId' = nextId + 1
                /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                /\ pc' = [pc EXCEPT ![self] = "Rehold"]
-               /\ UNCHANGED << free, discarded, guard >>
+               /\ UNCHANGED << free, discarded, guard, bound, debt, tokens, 
+                               target, extra, mutex >>
 
 Rehold(self) == /\ pc[self] = "Rehold"
                 /\ guard' = [guard EXCEPT ![self] = held[self]]
                 /\ held' = [held EXCEPT ![self] = None]
                 /\ pc' = [pc EXCEPT ![self] = "Release"]
-                /\ UNCHANGED << free, alive, discarded, nextId, steps >>
+                /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
+                                debt, tokens, target, extra, mutex >>
 
 Release(self) == /\ pc[self] = "Release"
                  /\ free' = Append(free, guard[self])
                  /\ guard' = [guard EXCEPT ![self] = None]
                  /\ pc' = [pc EXCEPT ![self] = "loop"]
-                 /\ UNCHANGED << alive, discarded, nextId, held, steps >>
+                 /\ UNCHANGED << alive, discarded, nextId, held, steps, bound, 
+                                 debt, tokens, target, extra, mutex >>
 
 client(self) == loop(self) \/ TakeFree(self) \/ Create(self) \/ Hold(self)
                    \/ Check(self) \/ Expire(self) \/ Renew(self)
                    \/ Rehold(self) \/ Release(self)
 
 sweep(self) == /\ pc[self] = "sweep"
-               /\ pc' = [pc EXCEPT ![self] = "CheckFloor"]
+               /\ \/ /\ pc' = [pc EXCEPT ![self] = "Pay"]
+                  \/ /\ TRUE
+                     /\ pc' = [pc EXCEPT ![self] = "CheckFloor"]
                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                               steps >>
+                               steps, bound, debt, tokens, target, extra, 
+                               mutex >>
 
 CheckFloor(self) == /\ pc[self] = "CheckFloor"
                     /\ Cardinality(alive) > Initial
                     /\ pc' = [pc EXCEPT ![self] = "Take"]
                     /\ UNCHANGED << free, alive, discarded, nextId, held, 
-                                    guard, steps >>
+                                    guard, steps, bound, debt, tokens, target, 
+                                    extra, mutex >>
 
 Take(self) == /\ pc[self] = "Take"
               /\ IF Mutant = "EvictHeld" /\ Guarded # {}
@@ -330,7 +459,8 @@ Take(self) == /\ pc[self] = "Take"
                                     /\ free' = SubSeq(free, 1, Len(free) - 1)
                                     /\ pc' = [pc EXCEPT ![self] = "Evict"]
                          /\ UNCHANGED << alive, discarded >>
-              /\ UNCHANGED << nextId, guard, steps >>
+              /\ UNCHANGED << nextId, guard, steps, bound, debt, tokens, 
+                              target, extra, mutex >>
 
 Evict(self) == /\ pc[self] = "Evict"
                /\ IF held[self] # Grant
@@ -340,22 +470,136 @@ Evict(self) == /\ pc[self] = "Evict"
                      ELSE /\ TRUE
                           /\ UNCHANGED << alive, discarded, held >>
                /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
-               /\ UNCHANGED << free, nextId, guard, steps >>
+               /\ UNCHANGED << free, nextId, guard, steps, bound, debt, tokens, 
+                               target, extra, mutex >>
 
 ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
                      /\ IF Mutant = "ShrinkNoReturn"
                            THEN /\ held' = [held EXCEPT ![self] = None]
-                                /\ free' = free
-                           ELSE /\ free' = <<Grant>> \o free
-                                /\ held' = [held EXCEPT ![self] = None]
+                                /\ UNCHANGED << free, debt >>
+                           ELSE /\ IF debt > 0 /\ mutex = 0
+                                      THEN /\ debt' = debt - 1
+                                           /\ held' = [held EXCEPT ![self] = None]
+                                           /\ free' = free
+                                      ELSE /\ free' = <<Grant>> \o free
+                                           /\ held' = [held EXCEPT ![self] = None]
+                                           /\ debt' = debt
                      /\ pc' = [pc EXCEPT ![self] = "sweep"]
-                     /\ UNCHANGED << alive, discarded, nextId, guard, steps >>
+                     /\ UNCHANGED << alive, discarded, nextId, guard, steps, 
+                                     bound, tokens, target, extra, mutex >>
+
+Pay(self) == /\ pc[self] = "Pay"
+             /\ debt > 0 /\ (mutex = 0 \/ Mutant = "PayWithoutToken")
+             /\ mutex' = None
+             /\ debt' = debt - 1
+             /\ tokens' = [tokens EXCEPT ![self] = tokens[self] + 1]
+             /\ pc' = [pc EXCEPT ![self] = "PayTake"]
+             /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                             steps, bound, target, extra >>
+
+PayTake(self) == /\ pc[self] = "PayTake"
+                 /\ IF free = <<>>
+                       THEN /\ debt' = debt + tokens[self]
+                            /\ tokens' = [tokens EXCEPT ![self] = 0]
+                            /\ mutex' = 0
+                            /\ pc' = [pc EXCEPT ![self] = "sweep"]
+                            /\ UNCHANGED << free, held >>
+                       ELSE /\ held' = [held EXCEPT ![self] = Head(free)]
+                            /\ free' = Tail(free)
+                            /\ pc' = [pc EXCEPT ![self] = "PayEvict"]
+                            /\ UNCHANGED << debt, tokens, mutex >>
+                 /\ UNCHANGED << alive, discarded, nextId, guard, steps, bound, 
+                                 target, extra >>
+
+PayEvict(self) == /\ pc[self] = "PayEvict"
+                  /\ IF held[self] # Grant
+                        THEN /\ alive' = alive \ {held[self]}
+                             /\ discarded' = (discarded \cup {held[self]})
+                             /\ held' = [held EXCEPT ![self] = Grant]
+                        ELSE /\ TRUE
+                             /\ UNCHANGED << alive, discarded, held >>
+                  /\ pc' = [pc EXCEPT ![self] = "Retire"]
+                  /\ UNCHANGED << free, nextId, guard, steps, bound, debt, 
+                                  tokens, target, extra, mutex >>
+
+Retire(self) == /\ pc[self] = "Retire"
+                /\ held' = [held EXCEPT ![self] = None]
+                /\ tokens' = [tokens EXCEPT ![self] = tokens[self] - 1]
+                /\ mutex' = 0
+                /\ pc' = [pc EXCEPT ![self] = "sweep"]
+                /\ UNCHANGED << free, alive, discarded, nextId, guard, steps, 
+                                bound, debt, target, extra >>
 
 sweeper(self) == sweep(self) \/ CheckFloor(self) \/ Take(self)
-                    \/ Evict(self) \/ ReturnGrant(self)
+                    \/ Evict(self) \/ ReturnGrant(self) \/ Pay(self)
+                    \/ PayTake(self) \/ PayEvict(self) \/ Retire(self)
+
+resize(self) == /\ pc[self] = "resize"
+                /\ \E b \in Bounds:
+                     target' = [target EXCEPT ![self] = b]
+                /\ pc' = [pc EXCEPT ![self] = "Lock"]
+                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                                steps, bound, debt, tokens, extra, mutex >>
+
+Lock(self) == /\ pc[self] = "Lock"
+              /\ mutex = 0
+              /\ mutex' = None
+              /\ pc' = [pc EXCEPT ![self] = "Apply"]
+              /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                              steps, bound, debt, tokens, target, extra >>
+
+Apply(self) == /\ pc[self] = "Apply"
+               /\ IF target[self] < bound
+                     THEN /\ debt' = debt + (bound - target[self])
+                          /\ bound' = target[self]
+                          /\ mutex' = 0
+                          /\ pc' = [pc EXCEPT ![self] = "resize"]
+                          /\ extra' = extra
+                     ELSE /\ IF target[self] > bound
+                                THEN /\ extra' = [extra EXCEPT ![self] = target[self] - bound]
+                                     /\ pc' = [pc EXCEPT ![self] = "Cancel"]
+                                     /\ mutex' = mutex
+                                ELSE /\ mutex' = 0
+                                     /\ pc' = [pc EXCEPT ![self] = "resize"]
+                                     /\ extra' = extra
+                          /\ UNCHANGED << bound, debt >>
+               /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                               steps, tokens, target >>
+
+Cancel(self) == /\ pc[self] = "Cancel"
+                /\ IF extra[self] > 0 /\ debt > 0 /\ Mutant # "ResizeOvershoot"
+                      THEN /\ debt' = debt - 1
+                           /\ bound' = bound + 1
+                           /\ extra' = [extra EXCEPT ![self] = extra[self] - 1]
+                           /\ pc' = [pc EXCEPT ![self] = "Cancel"]
+                      ELSE /\ pc' = [pc EXCEPT ![self] = "Grow"]
+                           /\ UNCHANGED << bound, debt, extra >>
+                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                                steps, tokens, target, mutex >>
+
+Grow(self) == /\ pc[self] = "Grow"
+              /\ IF extra[self] > 0
+                    THEN /\ free' = <<Grant>> \o free
+                         /\ bound' = bound + 1
+                         /\ extra' = [extra EXCEPT ![self] = extra[self] - 1]
+                         /\ pc' = [pc EXCEPT ![self] = "Grow"]
+                    ELSE /\ pc' = [pc EXCEPT ![self] = "Unlock"]
+                         /\ UNCHANGED << free, bound, extra >>
+              /\ UNCHANGED << alive, discarded, nextId, held, guard, steps, 
+                              debt, tokens, target, mutex >>
+
+Unlock(self) == /\ pc[self] = "Unlock"
+                /\ mutex' = 0
+                /\ pc' = [pc EXCEPT ![self] = "resize"]
+                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                                steps, bound, debt, tokens, target, extra >>
+
+resizer(self) == resize(self) \/ Lock(self) \/ Apply(self) \/ Cancel(self)
+                    \/ Grow(self) \/ Unlock(self)
 
 Next == (\E self \in Clients: client(self))
            \/ (\E self \in Sweepers: sweeper(self))
+           \/ (\E self \in Resizers: resizer(self))
 
 Spec == /\ Init /\ [][Next]_vars
         /\ \A self \in Clients : WF_vars(client(self))

@@ -235,6 +235,9 @@ class Model:
     handed_out: dict[int, float] = field(default_factory=dict)
     """When each resource was last handed out with a check (for `recheck_after`)."""
     checks_failed: int = 0
+    debt: int = 0
+    """Units still to retire after resize() lowered the bound (Lifecycle.debt)."""
+    resizes: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.mode, Static):
@@ -270,6 +273,8 @@ class Model:
 
     def _check_out(self, resource: int) -> int:
         """Lifecycle.check_out: one sweep step, then replace the resource if expired or failing."""
+        if self.debt:
+            self._pay()
         if self.max_idle is not None:
             self._sweep()
         self.idle_since.pop(resource, None)
@@ -316,15 +321,64 @@ class Model:
         return True
 
     def maintain(self) -> int:
-        """Pool.maintain(): sweep steps until one evicts nothing, one per item at most."""
-        if self.max_idle is None:
-            return 0
+        """Pool.maintain(): pay the debt, then sweep steps until one evicts nothing."""
         evicted = 0
+        while self.debt and self._pay():
+            evicted += 1
+        if self.max_idle is None:
+            return evicted
         for _ in range(len(self.state.free)):
             if not self._sweep():
                 break
             evicted += 1
         return evicted
+
+    # resize() (src/rpool/_resize.py) ------------------------------------------
+
+    def resize(self, bound: int) -> None:
+        """Pool.resize(): lower by recording debt and paying; raise by cancelling it first."""
+        least = max(self.mode.initial if isinstance(self.mode, AutoScale) else 1, 1)
+        if bound < least:
+            raise ValueError(f"resize() needs a bound of at least {least}, got {bound}")
+        if self.state.closed:
+            raise PoolClosedError("resize() on a closed pool")
+        current = self.maximum
+        assert current is not None
+        mode = self.mode
+        self.mode = Static(bound) if isinstance(mode, Static) else replace_mode(mode, bound)
+        if bound < current:
+            self.debt += current - bound
+            while self._pay():
+                pass
+        elif bound > current:
+            extra = bound - current
+            cancelled = min(extra, self.debt)
+            self.debt -= cancelled
+            extra -= cancelled
+            chunk = self.mode.chunk_size if isinstance(self.mode, AutoScale) else 1
+            while extra:
+                units = min(chunk or 1, extra)
+                extra -= units
+                self._return_capacity(units)
+        self.resizes += 1
+
+    def _pay(self) -> bool:
+        """_resize.pay: retire one unit of debt from the cold end of the free list."""
+        if not self.debt or not self.state.free:
+            return False
+        self.state, item = drain_free(self.state)
+        units = 1
+        if isinstance(item, Grant):
+            units = item.size
+        else:
+            assert item is not None
+            self._discard_quietly(item)
+        self.debt -= 1
+        if units > 1 and self.maximum is not None:
+            # Returned as spare: the payment holds the resizing token, so
+            # _return_capacity's own retirement cannot run here.
+            self.state = return_grant(self.state, units - 1)
+        return True
 
     def _discard_quietly(self, resource: int) -> None:
         try:
@@ -649,6 +703,12 @@ class Model:
 
     def _return_capacity(self, units: int) -> None:
         if self.maximum is not None:
+            if self.debt and not self.state.closed:  # _resize.retire
+                retired = min(units, self.debt)
+                self.debt -= retired
+                units -= retired
+                if not units:
+                    return
             self.state = return_grant(self.state, units)
 
     # observation -----------------------------------------------------------
@@ -676,6 +736,7 @@ class Model:
             expired=self.expired,
             evicted=self.evicted,
             checks_failed=self.checks_failed,
+            resizes=self.resizes,
         )
 
     def check(self) -> None:
@@ -692,13 +753,18 @@ class Model:
             assert not self.state.free
         elif self.maximum is not None:
             # Capacity is conserved: it is alive or spare, never both, never lost.
-            assert len(self.alive) + spare(self.state) == self.maximum
+            assert len(self.alive) + spare(self.state) == self.maximum + self.debt
         # Each waiter is queued once; nobody waits while something is there to
         # take, nor in a closed pool; every wait that ended was counted once.
         assert sorted(self.state.waiters) == sorted(self.waits)
         if self.state.waiters:
             assert not self.state.free and not self.state.orphans and not self.state.closed
         assert sum(self.histogram) == self.waited - len(self.state.waiters)
+
+
+def replace_mode(mode: AutoScale, bound: int) -> AutoScale:
+    """`mode` with the maximum `bound`, as resize() makes it."""
+    return replace(mode, maximum=bound)
 
 
 def _raise_all(errors: list[Exception]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rpool import AutoScale, Pool, Static
+from rpool import AutoScale, Pool, PoolClosedError, Static
 
 from .resources import Boom, Res, Script
 
@@ -574,3 +574,167 @@ def test_threads_sweeping_and_expiring_keep_the_bound_and_never_discard_a_held_r
     assert stats.in_use == 0 and stats.creating == 0
     assert stats.capacity == stats.idle == len(live(script)) <= maximum
     assert stats.expired + stats.evicted > 0
+
+
+# resize() --------------------------------------------------------------------------
+
+
+def live_count(script: Script) -> int:
+    return len(live(script))
+
+
+@pytest.mark.parametrize("bound", [0, -1])
+def test_resize_refuses_a_bound_below_one(bound: int) -> None:
+    pool = Pool(Res, Static(count=2), Script())
+    with pytest.raises(ValueError, match="at least 1"):
+        pool.resize(bound)
+
+
+def test_resize_refuses_bad_input_and_states() -> None:
+    pool = Pool(Res, AutoScale(initial=2, maximum=4), Script())
+    with pytest.raises(TypeError):
+        pool.resize(True)
+    with pytest.raises(TypeError):
+        pool.resize("3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least 2"):
+        pool.resize(1)  # below initial
+    with pytest.raises(ValueError, match="unbounded"):
+        Pool(Res, AutoScale(initial=0), Script()).resize(3)
+    assert pool._lifecycle is not None
+    token = pool._lifecycle.resizing.pop()  # as if another resize() were running
+    with pytest.raises(RuntimeError, match="in progress"):
+        pool.resize(3)
+    pool._lifecycle.resizing.append(token)
+    pool.close()
+    with pytest.raises(PoolClosedError):
+        pool.resize(3)
+
+
+@pytest.mark.parametrize("mode", [Static(count=2), AutoScale(initial=0, maximum=2, chunk_size=2)])
+def test_raising_the_bound_makes_room_at_once(mode: Static | AutoScale) -> None:
+    pool, script, _ = lifecycle_pool(mode)
+    pool.resize(5)
+    guards = [pool.get() for _ in range(5)]
+    assert all(guard is not None for guard in guards)
+    assert pool.get() is None
+    stats = pool.stats()
+    assert (stats.capacity, stats.resizes) == (5, 1)
+    assert live_count(script) == 5
+    assert pool.mode == (Static(5) if isinstance(mode, Static) else AutoScale(0, 5, 2))
+
+
+def test_lowering_discards_idle_now_and_the_rest_as_it_comes_back() -> None:
+    pool, script, _ = lifecycle_pool(Static(count=4))
+    guards = [pool.get() for _ in range(3)]
+    pool.resize(1)
+    # The idle one went at once; three are in use, none discarded.
+    assert live_count(script) == 3
+    assert all(guard is not None and not guard.resource.closed for guard in guards)
+    assert pool.stats().capacity == 3  # within the old bound meanwhile
+    assert pool.get() is None  # nothing beyond what is alive
+    for guard in guards:
+        assert guard is not None
+        guard.release()
+    assert live_count(script) == 3  # back idle: retired by later calls
+    assert pool.maintain() == 2
+    assert live_count(script) == 1 and pool.stats().capacity == 1
+    first = pool.get()
+    assert first is not None and pool.get() is None
+
+
+def test_each_get_pays_one_unit_of_debt() -> None:
+    pool, script, _ = lifecycle_pool(Static(count=4))
+    guards = [pool.get() for _ in range(4)]
+    pool.resize(2)
+    for guard in guards:
+        assert guard is not None
+        guard.release()
+    counts = []
+    for _ in range(3):
+        guard = pool.get()
+        assert guard is not None
+        guard.release()
+        counts.append(live_count(script))
+    assert counts == [3, 2, 2]
+
+
+def test_a_raise_after_a_lowering_cancels_the_debt_first() -> None:
+    pool, script, _ = lifecycle_pool(Static(count=4))
+    guards = [pool.get() for _ in range(4)]
+    pool.resize(2)  # two units of debt
+    pool.resize(3)  # one cancelled: no new capacity
+    assert pool.get() is None
+    for guard in guards:
+        assert guard is not None
+        guard.release()
+    pool.maintain()
+    assert live_count(script) == 3 and pool.stats().capacity == 3
+    pool.resize(4)
+    assert pool.stats().capacity == 3  # the fourth is spare until needed
+    assert [pool.get() is not None for _ in range(1)] == [True]
+
+
+def test_a_discarded_resource_pays_the_debt_with_its_unit() -> None:
+    pool, script, _ = lifecycle_pool(AutoScale(initial=0, maximum=3))
+    guards = [pool.get() for _ in range(3)]
+    pool.resize(1)
+    script.reset_plan[:] = ["false"]
+    assert guards[0] is not None
+    guards[0].release()  # reset fails: discarded, its unit retires a unit of debt
+    assert live_count(script) == 2 and pool.stats().capacity == 2
+    for guard in guards[1:]:
+        assert guard is not None
+        guard.release()
+    pool.maintain()
+    assert pool.stats().capacity == 1
+
+
+def test_a_raise_serves_a_waiter() -> None:
+    pool, _, _ = lifecycle_pool(Static(count=1))
+    held = pool.get()
+    served: list[Res] = []
+    waiter = threading.Thread(target=lambda: served.append(pool.acquire(10.0).resource))
+    waiter.start()
+    assert wait_for(lambda: bool(pool._waiters))
+    pool.resize(2)
+    waiter.join(10.0)
+    assert served and held is not None and served[0] is not held.resource
+
+
+def test_threads_resizing_never_exceed_the_greatest_bound() -> None:
+    script = Script()
+    pool = Pool(Res, AutoScale(initial=1, maximum=4), script)
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        for _ in range(300):
+            guard = pool.get()
+            if guard is not None:
+                if live_count(script) > 4:
+                    errors.append(f"{live_count(script)} alive")
+                if guard.resource.closed:
+                    errors.append("handed out a closed resource")
+                guard.release()
+
+    def resizer() -> None:
+        bounds = [1, 4, 2, 3]
+        step = 0
+        while not stop.is_set():
+            pool.resize(bounds[step % 4])
+            step += 1
+
+    threads = [threading.Thread(target=client) for _ in range(3)]
+    resizing = threading.Thread(target=resizer)
+    resizing.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    resizing.join()
+    pool.resize(2)
+    pool.maintain()
+    assert not errors, errors[:5]
+    stats = pool.stats()
+    assert stats.capacity == stats.idle == live_count(script) <= 2

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -24,6 +24,25 @@ from .interrupts import Run, Scenario, WaitingPool, at_depth, check, inject_ever
 from .resources import Res, Script
 
 
+class InForcePool(WaitingPool):  # type: ignore[misc]
+    """The harness checks the bound of `pool.mode`; after a resize it must be the one in force.
+
+    `check()` requires spare + live == the mode's bound at rest: while a
+    lowered bound's debt is unpaid, that is the old bound, and after an
+    interrupted raise the bound reached so far: `_maximum` plus the debt,
+    which is what this mode reports.
+    """
+
+    @property
+    def mode(self) -> ScaleMode:
+        mode = self._mode
+        lifecycle = self._lifecycle
+        if lifecycle is None or self._maximum is None:
+            return mode
+        bound = self._maximum + len(lifecycle.debt)
+        return Static(bound) if isinstance(mode, Static) else replace(mode, maximum=bound)
+
+
 @dataclass(frozen=True)
 class LifecycleScenario(Scenario):
     """A scenario whose pool has lifecycle options, on a clock the setup moves."""
@@ -32,7 +51,7 @@ class LifecycleScenario(Scenario):
 
     def start(self) -> Run:
         script = Script()
-        pool = WaitingPool(Res, self.mode, script, clock=lambda: 0.0, **self.options)
+        pool = InForcePool(Res, self.mode, script, clock=lambda: 0.0, **self.options)
         run = Run(pool, script)
         pool.attach(run)
         self.setup(run)
@@ -135,12 +154,60 @@ def scenarios() -> Iterator[LifecycleScenario]:
             get,
             options=FAILING,
         )
+    yield from resize_scenarios()
     yield LifecycleScenario(
         "evict-and-expire",
         GROWN,
         steps(cycle(3), maintain, at(5.0)),
         get,
         options={**IDLE, **LIFETIME},
+    )
+
+
+def resize_to(bound: int) -> Callable[[Run], object]:
+    def operation(run: Run) -> object:
+        run.pool.resize(bound)
+        return None
+
+    return operation
+
+
+def take(count: int) -> Callable[[Run], None]:
+    def setup(run: Run) -> None:
+        for _ in range(count):
+            guard = run.pool.get()
+            assert guard is not None
+            run.guards.append(guard)
+
+    return setup
+
+
+def give_back(run: Run) -> None:
+    while run.guards:
+        run.guards.pop().release()
+
+
+def release_first(run: Run) -> object:
+    run.guards.pop(0).release()
+    return None
+
+
+def resize_scenarios() -> Iterator[LifecycleScenario]:
+    grown = AutoScale(initial=0, maximum=3)
+    yield LifecycleScenario("resize-lower-idle", Static(3), take(0), resize_to(1))
+    yield LifecycleScenario("resize-lower-held", Static(3), take(2), resize_to(1))
+    yield LifecycleScenario("resize-raise", AutoScale(initial=0, maximum=2), take(0), resize_to(4))
+    yield LifecycleScenario(
+        "resize-raise-cancels", Static(3), steps(take(3), resize_to(1)), resize_to(3)
+    )
+    yield LifecycleScenario(
+        "resize-pay-on-get", Static(3), steps(take(3), resize_to(1), give_back), get
+    )
+    yield LifecycleScenario(
+        "resize-pay-on-discard",
+        grown,
+        steps(take(3), resize_to(1), plan(), lambda run: run.script.reset_plan.append("false")),
+        release_first,
     )
 
 
@@ -161,13 +228,18 @@ def test_an_exception_at_any_line_of_expiry_or_eviction_loses_nothing(
 ) -> None:
     baseline = scenario.run()
     stats = baseline.pool.stats()
-    assert stats.expired + stats.evicted + stats.checks_failed > 0, "nothing expired or evicted"
+    changed = stats.expired + stats.evicted + stats.checks_failed + stats.resizes + stats.discarded
+    assert changed > 0, "nothing expired, evicted or resized"
     report = inject_everywhere(scenario)
     assert report.points > 0
     assert report.failures == []
 
 
-ONE_EACH = [s for s in SCENARIOS if s.name in ("expire-static", "evict-get", "check-fails-static")]
+ONE_EACH = [
+    s
+    for s in SCENARIOS
+    if s.name in ("expire-static", "evict-get", "check-fails-static", "resize-lower-held")
+]
 
 
 @pytest.mark.parametrize("scenario", ONE_EACH, ids=[s.name for s in ONE_EACH])

@@ -332,6 +332,11 @@ class LifecycleMachine(PoolAgainstModel):
         if self.model.alive:
             self.spoiled.add(data.draw(st.sampled_from(sorted(self.model.alive)), label="spoil"))
 
+    @rule(bound=st.integers(1, 6), close=CLOSE_PLAN)
+    def resize(self, bound: int, close: list[str]) -> None:
+        self.plan([], [], close)
+        self.both(lambda: self.pool.resize(bound), lambda: self.model.resize(bound))
+
     @rule(seconds=st.sampled_from([0.5, 1.0, 3.0]))
     def advance(self, seconds: float) -> None:
         self.model.now += seconds

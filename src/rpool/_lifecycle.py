@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from ._guard import PoolGuard
 from ._maintainer import Maintainer
 from ._pool import Pool
 from ._report import report
+from ._resize import pay
 from ._scale import AutoScale, ScaleMode, Static
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class Lifecycle:
         "checks_failed",
         "clock",
         "deadlines",
+        "debt",
         "evicted",
         "expired",
         "floor",
@@ -117,6 +120,8 @@ class Lifecycle:
         "max_idle",
         "max_lifetime",
         "recheck_after",
+        "resizes",
+        "resizing",
     )
 
     def __init__(
@@ -146,6 +151,11 @@ class Lifecycle:
         # When each resource was last handed out (with a check), for recheck_after.
         self.handed_out: dict[int, float] = {}
         self.maintainer = maintainer
+        # resize(): units to retire before capacity is back within the bound
+        # (one-unit tokens), and the token one resize() at a time holds.
+        self.debt: deque[int] = deque()
+        self.resizing = [0]
+        self.resizes = tally()
 
     @classmethod
     def of(
@@ -251,6 +261,8 @@ class Lifecycle:
                 RuntimeWarning, and an Exception raised by `check` fails the
                 check: the caller did not cause them.
         """
+        if self.debt:  # one step of a lowered bound's debt (_resize.py)
+            pay(pool, self)
         now = self.clock()
         if self.max_idle is not None:
             self.sweep(pool, now)
@@ -354,9 +366,11 @@ class Lifecycle:
 
         Bounded: at most one step per item the free list held when it began.
         """
-        if self.max_idle is None:
-            return 0
         discarded = 0
+        while self.debt and pay(pool, self):
+            discarded += 1
+        if self.max_idle is None:
+            return discarded
         for _ in range(len(pool._free)):
             if not self.sweep(pool, self.clock()):
                 break
@@ -373,6 +387,28 @@ class Lifecycle:
             pool._discard(held)  # which forgets its stamps
         except Exception as error:
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
+
+
+def ensure(pool: Pool[Any, Any]) -> Lifecycle:
+    """The pool's lifecycle, made with every option off if it has none (for `resize()`).
+
+    The pool is switched to its vetted class, so that each hand-out pays one
+    step of a lowered bound's debt. Two first `resize()` calls racing on a
+    pool with no option may each make one; the last stored is kept.
+    """
+    if pool._lifecycle is None:
+        mode = pool._mode
+        floor = mode.initial if isinstance(mode, AutoScale) else mode.count
+        pool._lifecycle = Lifecycle(
+            max_lifetime=None,
+            lifetime_jitter=0.0,
+            max_idle=None,
+            floor=floor,
+            clock=time.monotonic,
+            tally=pool._tally_type,
+        )
+        pool.__class__ = vetted(type(pool))
+    return pool._lifecycle
 
 
 def configure(

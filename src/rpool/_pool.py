@@ -575,6 +575,12 @@ class Pool(Generic[C, R]):
         elif self._closed:
             _, _ = advance(self._dropped, held[-1]), held.pop()
         else:
+            lifecycle = self._lifecycle
+            if lifecycle is not None and lifecycle.debt:  # a lowered bound (_resize.py)
+                from ._resize import retire
+
+                if retire(lifecycle, held):
+                    return
             # The grant goes in before it leaves `held`, in one statement: if
             # appendleft() cannot be called (3.11 checks the recursion limit
             # there), `held` still has it.
@@ -794,6 +800,28 @@ class Pool(Generic[C, R]):
             scan(self, self._watch.clock())
         return 0 if self._lifecycle is None else self._lifecycle.maintain(self)
 
+    def resize(self, bound: int) -> None:
+        """Raise or lower the maximum (AutoScale) or count (Static) to `bound`.
+
+        Raising makes the difference spare capacity at once (waiters are
+        rung). Lowering discards spare capacity and idle resources now, and
+        the rest as it comes back: resources in use are never discarded, so
+        until they return the capacity may stay above `bound`, never above
+        the old bound (docs/design.md, "resize()"). `stats().capacity` counts
+        it all.
+
+        Raises:
+            TypeError: `bound` is not an int.
+            ValueError: the pool is unbounded, or `bound` is below 1 (below
+                `initial` for AutoScale).
+            PoolClosedError: the pool is closed.
+            RuntimeError: another `resize()` of this pool is in progress.
+        """
+        from ._lifecycle import ensure
+        from ._resize import resize
+
+        resize(self, ensure(self), bound)
+
     def stats(self) -> PoolStats:
         """A snapshot of the pool's counters; see `PoolStats` for its consistency."""
         # The reads go in the order derive() documents, so that no field is
@@ -819,7 +847,13 @@ class Pool(Generic[C, R]):
             returned=returned,
             reserved=self._reserved.value,
             misses=self._misses.value,
-            maximum=self._maximum,
+            # The bound in force: after a resize() lowered it, the old one
+            # until the debt is paid (_resize.py).
+            maximum=(
+                self._maximum
+                if lifecycle is None or self._maximum is None
+                else self._maximum + len(lifecycle.debt)
+            ),
             waiting=len(self._waiters),
             waited=self._waited.value,
             timeouts=self._timeouts.value,
@@ -827,6 +861,7 @@ class Pool(Generic[C, R]):
             expired=0 if lifecycle is None else lifecycle.expired.value,
             evicted=0 if lifecycle is None else lifecycle.evicted.value,
             checks_failed=0 if lifecycle is None else lifecycle.checks_failed.value,
+            resizes=0 if lifecycle is None else lifecycle.resizes.value,
             leaks=0 if self._watch is None else self._watch.reported.value,
         )
 

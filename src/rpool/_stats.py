@@ -83,6 +83,8 @@ class PoolStats:
     """Guards reported as held longer than `leak_threshold` (each once)."""
     checks_failed: int = 0
     """Resources discarded because the pool's `check` did not return True when handed out."""
+    resizes: int = 0
+    """Calls to `resize()` that finished."""
 
     WAIT_BOUNDS: ClassVar[tuple[float, ...]] = WAIT_BOUNDS
     """Upper bounds, in seconds, of `wait_histogram`'s buckets; the last bucket has none."""
@@ -122,6 +124,7 @@ def derive(
     evicted: int = 0,
     leaks: int = 0,
     checks_failed: int = 0,
+    resizes: int = 0,
 ) -> PoolStats:
     """Compute a `PoolStats` from counter readings taken in the documented order.
 
@@ -168,4 +171,5 @@ def derive(
         evicted=evicted,
         leaks=leaks,
         checks_failed=checks_failed,
+        resizes=resizes,
     )

@@ -440,6 +440,31 @@ MUTANTS = (
             ),
         ),
     ),
+    Mutant(
+        "resize-overshoot",
+        "capacity bound after a resize (a raise adds its units as spare capacity without "
+        "cancelling the debt of an earlier lowering)",
+        "_resize.py",
+        (
+            (
+                "            while pool._maximum < bound and debt:\n",
+                "            while False:\n",
+            ),
+        ),
+    ),
+    Mutant(
+        "lower-without-debt",
+        "capacity bound after a resize (lowering stores the new bound but records no debt: "
+        "the units beyond it stay for good)",
+        "_resize.py",
+        (
+            (
+                "            _ = debt.extend([1] * (current - bound)),"
+                ' setattr(pool, "_maximum", bound)',
+                "            pool._maximum = bound",
+            ),
+        ),
+    ),
 )
 
 # Fork safety and leak detection. Each is killed by tests/test_fork.py or

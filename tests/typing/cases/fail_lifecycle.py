@@ -40,3 +40,4 @@ Pool(Conn, mode, Ctx(), check=other_alive)  # E: call-overload
 Pool(Conn, mode, Ctx(), check=lambda c: c.ping())  # E: call-overload
 Pool(Conn, mode, Ctx(), check=Conn.reset, recheck_after="1s")  # E: call-overload
 Pool(Conn, mode, Ctx(), maintain_every="5s")  # E: call-overload
+Pool(Conn, mode, Ctx()).resize(2.5)  # E: arg-type

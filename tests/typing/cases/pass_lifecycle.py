@@ -66,3 +66,7 @@ assert_type(by_lambda.stats().checks_failed, int)
 
 maintained = Pool(Conn, AutoScale(maximum=8), Ctx(), max_idle=60.0, maintain_every=5.0)
 assert_type(maintained, Pool[Ctx, Conn])
+
+resizable = Pool(Conn, Static(count=2), Ctx())
+assert_type(resizable.resize(4), None)
+assert_type(resizable.stats().resizes, int)

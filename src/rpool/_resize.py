@@ -1,0 +1,199 @@
+"""`Pool.resize()`: raise or lower a bounded pool's maximum (or count) at run time.
+
+The bound in force is `pool._maximum + len(debt)`: lowering by d records d
+units of *debt* (one-unit tokens in a deque, `Lifecycle.debt`) and lowers
+`_maximum` at once; the debt is paid by retiring units as they become
+available, spare ones first (a grant at the cold end of the free list), then
+idle resources (discarded), and units that come back later (a discard, a
+failed `new()`, an eviction: `Pool._return_capacity`, through `retire`).
+So capacity never exceeds the old bound while the debt lasts, and never the
+new one once it is paid. Raising cancels debt first, then adds the rest as
+spare capacity (grants, which ring the head waiter). docs/design.md,
+"resize()", has the algorithm; models/Lifecycle.tla the model (Lower, Pay,
+Raise).
+
+Atomic steps: `debt += tokens` (one C call), `debt.pop()`, `free.popleft()`,
+`free.appendleft(units)`, and `resizing.pop()` / `resizing += lock`: a
+one-token try-lock (never waited for) that a `resize()` and every debt
+payment hold, so that a raise never runs while a payment holds a unit of
+debt. The retirement of a unit and of its token is one statement. Whatever
+a step took out (tokens, an item of the free list, the lock token) is given
+back by its frame's handler if anything after fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ._errors import PoolClosedError
+from ._scale import AutoScale, Static
+from ._waiters import ring
+
+if TYPE_CHECKING:
+    from ._lifecycle import Lifecycle
+    from ._pool import Pool
+
+__all__ = ["pay", "resize", "retire"]
+
+
+def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
+    """Make `bound` the pool's maximum (AutoScale) or count (Static).
+
+    Raises:
+        TypeError: `bound` is not an int (bools are refused).
+        ValueError: the pool is unbounded, or `bound` is below 1 (Static) or
+            below `initial` (AutoScale).
+        PoolClosedError: the pool is closed.
+        RuntimeError: another `resize()` of this pool is in progress.
+    """
+    mode = pool._mode
+    if type(bound) is not int:
+        raise TypeError(f"resize() takes an int, not {type(bound).__name__}")
+    if pool._maximum is None:
+        raise ValueError("an unbounded pool has no maximum to resize")
+    least = mode.initial if isinstance(mode, AutoScale) else 1
+    if bound < max(least, 1):
+        raise ValueError(f"resize() needs a bound of at least {max(least, 1)}, got {bound}")
+    if pool._closed:
+        raise PoolClosedError("resize() on a closed pool")
+    resizing = lifecycle.resizing
+    lock: list[int] = []
+    try:
+        lock += _popped(resizing)  # Model: Lock. One at a time, never waiting.
+        if not lock:
+            raise RuntimeError("another resize() of this pool is in progress")
+        current = pool._maximum
+        debt = lifecycle.debt
+        if bound < current:
+            # Model: Lower. The debt and the new bound in one statement: the
+            # bound in force (_maximum + debt) never changes in between.
+            _ = debt.extend([1] * (current - bound)), setattr(pool, "_maximum", bound)  # type: ignore[func-returns-value]
+            pool._mode = _with_bound(mode, bound)
+            while pay(pool, lifecycle, locked=True):
+                pass
+        elif bound > current:
+            # Model: Raise. Unit by unit, the bound rises with what backs it:
+            # a cancelled unit of debt, or a grant in the free list, each in
+            # one statement, so the bound in force (_maximum + debt) is always
+            # what is alive, in flight or spare. An interruption leaves the
+            # bound lower than asked, never higher.
+            free = pool._free
+            while pool._maximum < bound and debt:
+                pool._maximum += len(_popped(debt))  # Model: Cancel.
+            size = mode.chunk_size if isinstance(mode, AutoScale) and mode.chunk_size else 1
+            while pool._maximum < bound:
+                units = min(size, bound - pool._maximum)
+                _ = free.appendleft(units), setattr(pool, "_maximum", pool._maximum + units)  # type: ignore[func-returns-value]  # Model: Grow.
+                if pool._waiters:  # Model: Ring, as in _return_capacity().
+                    ring(pool._waiters)
+            pool._mode = _with_bound(mode, bound)
+        next(lifecycle.resizes)
+    finally:
+        resizing += lock  # Model: Unlock. One C call, whatever happened.
+
+
+def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> bool:
+    """Pay one unit of debt from the cold end of the free list; False if nothing was paid.
+
+    Holds the resizing token throughout (unless the caller, a `resize()`,
+    holds it: `locked`), and skips if another holds it: a raise must not
+    run while a payment holds a unit of debt it has taken but not yet paid,
+    or it would find the debt empty and add units the payment then retires
+    too late (TLC's counterexample: MutantPayWithoutToken). Takes a debt
+    token (Model: Pay), then the leftmost item of the free list (PayTake): a
+    grant gives one unit (the rest goes back), an idle resource is discarded
+    and gives its unit (PayEvict). With nothing in the free list, the debt
+    token goes back. Never touches a held resource: it only takes what its
+    pop found. Each take is a `+=` of `_popped()`'s list, one statement, and
+    no `try:` statement follows a take inside the handler's block (3.11
+    raises an exception at such a line outside of the enclosing handler).
+    """
+    resizing, debt = lifecycle.resizing, lifecycle.debt
+    lock: list[int] = []
+    tokens: list[int] = []
+    held: list[Any] = []
+    try:
+        if not locked:
+            lock += _popped(resizing)
+            if not lock:
+                return False
+        tokens += _popped(debt)  # Model: Pay.
+        if not tokens:
+            return False
+        held += _popped(pool._free, left=True)  # Model: PayTake.
+        if not held:
+            _ = debt.extend(tokens), tokens.clear()  # type: ignore[func-returns-value]
+            return False
+        if type(held[0]) is not int:
+            lifecycle._discard(pool, held)  # Model: PayEvict; its unit stays in held.
+        _retire_one(held, tokens)  # Model: Retire.
+        if held:
+            pool._return_capacity(held)
+        return True
+    except BaseException:
+        if tokens:  # Model: Recover.
+            _ = debt.extend(tokens), tokens.clear()  # type: ignore[func-returns-value]
+        if held:
+            orphans = pool._orphans
+            orphans += held
+            held.clear()
+        raise
+    finally:
+        resizing += lock  # one C call, whatever happened
+
+
+def retire(lifecycle: Lifecycle, held: list[Any]) -> bool:
+    """Pay debt with the units `held[-1]` coming back (`_return_capacity`); True if all were used.
+
+    Only with the resizing token (see `pay`); without it, or once the debt
+    is paid, the rest of the units go back as spare, and a later `pay`
+    retires them. `held` belongs to the caller, whose handler gives back
+    what is left.
+    """
+    resizing, debt = lifecycle.resizing, lifecycle.debt
+    lock: list[int] = []
+    tokens: list[int] = []
+    try:
+        lock += _popped(resizing)
+        if not lock:
+            return False
+        while held:
+            tokens += _popped(debt)
+            if not tokens:
+                return False
+            _retire_one(held, tokens)
+        return True
+    except BaseException:
+        if tokens:  # Model: Recover.
+            _ = debt.extend(tokens), tokens.clear()  # type: ignore[func-returns-value]
+        raise
+    finally:
+        resizing += lock
+
+
+def _popped(items: deque[Any] | list[Any], left: bool = False) -> list[Any]:
+    """`[item]` popped from `items` (its left end if `left`), or `[]` if it is empty: one C call."""
+    try:
+        return [items.popleft() if left else items.pop()]  # type: ignore[union-attr]
+    except IndexError:
+        return []
+
+
+def _retire_one(held: list[Any], tokens: list[int]) -> None:
+    """Retire one unit of `held[-1]` with the token `tokens[-1]`, in one statement each way.
+
+    A last unit leaves `held` with its token; a grant of more shrinks by one
+    with it, so `held` never holds a grant of 0 units.
+    """
+    if held[-1] == 1:
+        _ = held.pop(), tokens.pop()
+    else:
+        _ = held.__setitem__(-1, held[-1] - 1), tokens.pop()
+
+
+def _with_bound(mode: Static | AutoScale, bound: int) -> Static | AutoScale:
+    if isinstance(mode, Static):
+        return Static(bound)
+    return dataclasses.replace(mode, maximum=bound)
