@@ -610,6 +610,21 @@ def test_resize_refuses_bad_input_and_states() -> None:
         pool.resize(3)
 
 
+def test_a_resize_waits_for_a_debt_payment_in_progress_and_then_runs() -> None:
+    pool, _, _ = lifecycle_pool(Static(count=2))
+    pool.resize(3)
+    assert pool._lifecycle is not None
+    token = pool._lifecycle.paying.pop()  # as if a payment were under way
+    resizing = threading.Thread(target=pool.resize, args=(1,))
+    resizing.start()
+    time.sleep(0.05)
+    assert resizing.is_alive()  # waiting, not failing
+    pool._lifecycle.paying.append(token)
+    resizing.join(10.0)
+    assert not resizing.is_alive()
+    assert pool.stats().capacity == 1 and pool.stats().resizes == 2
+
+
 @pytest.mark.parametrize("mode", [Static(count=2), AutoScale(initial=0, maximum=2, chunk_size=2)])
 def test_raising_the_bound_makes_room_at_once(mode: Static | AutoScale) -> None:
     pool, script, _ = lifecycle_pool(mode)

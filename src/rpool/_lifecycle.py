@@ -119,6 +119,7 @@ class Lifecycle:
         "maintainer",
         "max_idle",
         "max_lifetime",
+        "paying",
         "recheck_after",
         "resizes",
         "resizing",
@@ -152,9 +153,11 @@ class Lifecycle:
         self.handed_out: dict[int, float] = {}
         self.maintainer = maintainer
         # resize(): units to retire before capacity is back within the bound
-        # (one-unit tokens), and the token one resize() at a time holds.
+        # (one-unit tokens); the token one resize() at a time holds; the
+        # token a debt payment or a resize() holds (_resize.py).
         self.debt: deque[int] = deque()
         self.resizing = [0]
+        self.paying = [0]
         self.resizes = tally()
 
     @classmethod

@@ -9,21 +9,24 @@ failed `new()`, an eviction: `Pool._return_capacity`, through `retire`).
 So capacity never exceeds the old bound while the debt lasts, and never the
 new one once it is paid. Raising cancels debt first, then adds the rest as
 spare capacity (grants, which ring the head waiter). docs/design.md,
-"resize()", has the algorithm; models/Lifecycle.tla the model (Lower, Pay,
-Raise).
+"resize()", has the algorithm; models/Lifecycle.tla the model (Lock,
+Lower, Pay, Cancel, Grow).
 
 Atomic steps: `debt += tokens` (one C call), `debt.pop()`, `free.popleft()`,
-`free.appendleft(units)`, and `resizing.pop()` / `resizing += lock`: a
-one-token try-lock (never waited for) that a `resize()` and every debt
-payment hold, so that a raise never runs while a payment holds a unit of
-debt. The retirement of a unit and of its token is one statement. Whatever
-a step took out (tokens, an item of the free list, the lock token) is given
-back by its frame's handler if anything after fails.
+`free.appendleft(units)`, and `paying.pop()` / `paying += lock`: a
+one-token try-lock that every debt payment holds (skipping if it is taken)
+and a `resize()` holds throughout (waiting, yielding, for a payment to
+finish), so that a raise never runs while a payment holds a unit of debt;
+`resizing`, a second one, makes a concurrent `resize()` raise. The
+retirement of a unit and of its token is one statement. Whatever a step
+took out (tokens, an item of the free list, a lock token) is given back by
+its frame's handler if anything after fails.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -58,12 +61,19 @@ def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
         raise ValueError(f"resize() needs a bound of at least {max(least, 1)}, got {bound}")
     if pool._closed:
         raise PoolClosedError("resize() on a closed pool")
-    resizing = lifecycle.resizing
+    resizing, paying = lifecycle.resizing, lifecycle.paying
     lock: list[int] = []
+    paid: list[int] = []
     try:
-        lock += _popped(resizing)  # Model: Lock. One at a time, never waiting.
+        lock += _popped(resizing)  # one resize() at a time
         if not lock:
             raise RuntimeError("another resize() of this pool is in progress")
+        # Model: Lock. A payment holds this token for one pop and one close()
+        # at most: wait for it, yielding, rather than fail.
+        while not paid:
+            paid += _popped(paying)
+            if not paid:
+                time.sleep(0)
         current = pool._maximum
         debt = lifecycle.debt
         if bound < current:
@@ -91,13 +101,14 @@ def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
             pool._mode = _with_bound(mode, bound)
         next(lifecycle.resizes)
     finally:
-        resizing += lock  # Model: Unlock. One C call, whatever happened.
+        paying += paid  # Model: Unlock. One C call each, whatever happened.
+        resizing += lock
 
 
 def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> bool:
     """Pay one unit of debt from the cold end of the free list; False if nothing was paid.
 
-    Holds the resizing token throughout (unless the caller, a `resize()`,
+    Holds the paying token throughout (unless the caller, a `resize()`,
     holds it: `locked`), and skips if another holds it: a raise must not
     run while a payment holds a unit of debt it has taken but not yet paid,
     or it would find the debt empty and add units the payment then retires
@@ -110,13 +121,13 @@ def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> boo
     no `try:` statement follows a take inside the handler's block (3.11
     raises an exception at such a line outside of the enclosing handler).
     """
-    resizing, debt = lifecycle.resizing, lifecycle.debt
+    paying, debt = lifecycle.paying, lifecycle.debt
     lock: list[int] = []
     tokens: list[int] = []
     held: list[Any] = []
     try:
         if not locked:
-            lock += _popped(resizing)
+            lock += _popped(paying)
             if not lock:
                 return False
         tokens += _popped(debt)  # Model: Pay.
@@ -141,22 +152,22 @@ def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> boo
             held.clear()
         raise
     finally:
-        resizing += lock  # one C call, whatever happened
+        paying += lock  # one C call, whatever happened
 
 
 def retire(lifecycle: Lifecycle, held: list[Any]) -> bool:
     """Pay debt with the units `held[-1]` coming back (`_return_capacity`); True if all were used.
 
-    Only with the resizing token (see `pay`); without it, or once the debt
+    Only with the paying token (see `pay`); without it, or once the debt
     is paid, the rest of the units go back as spare, and a later `pay`
     retires them. `held` belongs to the caller, whose handler gives back
     what is left.
     """
-    resizing, debt = lifecycle.resizing, lifecycle.debt
+    paying, debt = lifecycle.paying, lifecycle.debt
     lock: list[int] = []
     tokens: list[int] = []
     try:
-        lock += _popped(resizing)
+        lock += _popped(paying)
         if not lock:
             return False
         while held:
@@ -170,7 +181,7 @@ def retire(lifecycle: Lifecycle, held: list[Any]) -> bool:
             _ = debt.extend(tokens), tokens.clear()  # type: ignore[func-returns-value]
         raise
     finally:
-        resizing += lock
+        paying += lock
 
 
 def _popped(items: deque[Any] | list[Any], left: bool = False) -> list[Any]:
