@@ -81,7 +81,7 @@ _PASS_ON = """\
             ring(waiters)
 """
 
-MUTANTS = (
+MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "look-then-take",
         "capacity bound, no double hand-out (two-step check of spare capacity)",
@@ -234,8 +234,12 @@ MUTANTS = (
         (
             (
                 "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            if self._lifecycle is not None:\n"
+                "                self._lifecycle.born(held[0])\n"
                 "            return PoolGuard(self, held)\n",
                 "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            if self._lifecycle is not None:\n"
+                "                self._lifecycle.born(held[0])\n"
                 "            self._put_idle(held)\n"
                 "            while True:\n"
                 "                guard = self.get()\n"
@@ -384,7 +388,7 @@ MUTANTS = (
             ),
             (
                 "            return pool._grow(held)"
-                "  # Model: Create, with the expired resource's unit.\n",
+                "  # Model: Renew, with the stale resource's unit.\n",
                 "            return guard\n",
             ),
         ),
@@ -467,11 +471,8 @@ MUTANTS = (
     ),
 )
 
-# Fork safety and leak detection. Each is killed by tests/test_fork.py or
-# tests/test_leaks.py (checked by applying it with run.py's prepare() and
-# running those files), but no layer of run.py runs those files yet: in
-# MUTANTS they would be reported as survivors, after every layer had run for
-# each. They join MUTANTS once run.py has a layer for the two files.
+# Fork safety and leak detection: killed by run.py's fork-leaks layer
+# (tests/test_fork.py, tests/test_leaks.py).
 FORK_AND_LEAK_MUTANTS = (
     # Fork safety (_fork.py, docs/design.md "Fork"): killed by tests/test_fork.py.
     Mutant(
@@ -516,3 +517,5 @@ FORK_AND_LEAK_MUTANTS = (
         ),
     ),
 )
+
+MUTANTS += FORK_AND_LEAK_MUTANTS
