@@ -120,6 +120,8 @@ def postgres_dsn() -> Iterator[str]:
         )
         if REQUIRE:
             pytest.fail(f"RPOOL_REQUIRE_POSTGRES=1 but {message}")
+        # Justified: only a bare `pytest` gets here (make sets REQUIRE), on a
+        # machine without the server; it says what to install.
         pytest.skip(message)
     cluster = _Cluster(binaries)
     cluster.start()

@@ -81,6 +81,8 @@ def test_examples_not_run_parse_and_say_why(block: Block) -> None:
         assert any(text in source for text in indented), (
             f"{where}: the block is no longer in {quoted.group('path')}, which it quotes"
         )
+    # Justified: the block parsed (and a quote matched its source) above; the
+    # skip is how the run lists each block it did not execute, with the reason.
     pytest.skip(f"{where}: example not run: {block.not_run}")
 
 
