@@ -48,14 +48,41 @@ class Pool(Generic[C, R]):
     slow `new()` or `reset()`) never keeps another from finishing its own call,
     and every call finishes in a bounded number of its own steps.
 
-    `resource` is the resource class (anything whose `new(context)` returns an
-    R); `context` is passed to every `new()` and never changed by the pool.
+    Args:
+        resource: the resource class (anything whose `new(context)` returns
+            an R).
+        mode: `Static(count)` or `AutoScale(initial, maximum, chunk_size)`.
+        context: passed to every `new()`; never changed by the pool.
+        max_lifetime: seconds after its `new()` that a resource expires; an
+            expired one is discarded when a caller finds it, never while
+            held, and the caller gets a fresh one. None: never.
+        lifetime_jitter: each lifetime is shortened by a random part of up
+            to this fraction of `max_lifetime`, so that resources made
+            together do not expire together; in [0, 1).
+        max_idle: AutoScale only: seconds a resource may stay idle before a
+            sweep (in `get()`, `acquire()`, `maintain()`) discards it, down
+            to `initial` resources; its capacity becomes spare again.
+        clock: the time source of lifetimes, idle times and leak ages
+            (inject one in tests; `acquire()` timeouts use `time.monotonic`).
+        check: `check(resource) -> bool`, run before a resource is handed
+            out; a resource that fails it is discarded, never put back, and
+            the caller gets a fresh one, which is not checked again.
+        recheck_after: skip `check` for a resource handed out less than this
+            many seconds ago (it hides a resource that died meanwhile).
+        maintain_every: start a daemon thread that calls `maintain()` every
+            this many seconds; `close()` stops it. None: no thread.
+        leak_threshold: seconds a guard may be held; one held longer is
+            reported once through the logger "rpool", naming its thread and
+            where it was acquired, and its late release too. None: off.
+
+    README.md's options table says, for each option, which guarantee holds.
 
     Raises:
         TypeError: `mode` is not a `Static` or `AutoScale`, or `resource` has
             no callable `new`.
-        TypeError, ValueError: `leak_threshold` is not a positive, finite
-            number of seconds (or None).
+        TypeError, ValueError: an option is not of its type or out of its
+            range (for instance `leak_threshold` not a positive, finite
+            number of seconds, `max_idle` given to a Static pool).
         Exception: whatever a `new()` raised while creating the initial
             resources; those already created are discarded first.
     """
