@@ -230,8 +230,11 @@ def test_the_plugin_fails_the_tests_that_leak_and_names_the_lines(tmp_path: Path
     ]:
         line = next(n for n, text in enumerate(PLUGIN_TESTS.splitlines(), 1) if text.endswith(mark))
         assert f"{what}: <" in output and f"test_user.py:{line} in" in output, (mark, output)
-    # The pool that the fixture closed at teardown is not reported.
-    assert output.count("pool not closed") == 2, output
+    # The pool that the fixture closed at teardown is not reported. Counted in
+    # the teardown errors only: the short summary repeats each message in
+    # full where pytest does not shorten it to the terminal (with CI set).
+    errors = output.split("short test summary info")[0]
+    assert errors.count("pool not closed") == 2, output
     assert "During handling" not in output, output
 
 
