@@ -13,6 +13,13 @@ give the same counts to within a few instructions. The operations:
 `get + release`, `acquire() + release` and `acquire(5.0) + release` (compared
 with REV's `get + release` if REV has no `acquire`), and a miss (`get()` on
 an exhausted pool).
+
+    python -m tests.benchmarks.instructions --options [--python PATH ...]
+
+counts `get + release` in the working tree only, on pools made with each
+row of OPTIONS (the lifecycle and leak options, issue 12), and prints each
+row's ratio to the row with every option off: what an option adds to a
+round trip (docs/performance.md, "Lifecycle options").
 """
 
 from __future__ import annotations
@@ -28,14 +35,19 @@ from pathlib import Path
 __all__ = ["main"]
 
 LOOP = """
-import sys
+import ast, sys
 sys.path.insert(0, sys.argv[1])
-from rpool import Pool, Static
+from rpool import AutoScale, Pool, Static
 class Res:
     @classmethod
     def new(cls, context): return cls()
     def reset(self): return True
-pool = Pool(Res, Static(count=4))
+    def ping(self): return True
+options = ast.literal_eval(sys.argv[4]) if len(sys.argv) > 4 else {}
+mode = AutoScale(initial=4, maximum=4) if options.pop("autoscale", False) else Static(count=4)
+if options.pop("check", False):
+    options["check"] = Res.ping
+pool = Pool(Res, mode, **options)
 operation, count = sys.argv[2], int(sys.argv[3])
 get = pool.get
 if operation == "get + release":
@@ -54,13 +66,29 @@ else:
 OPERATIONS = ("get + release", "acquire() + release", "acquire(5.0) + release", "miss")
 COUNT = 20_000
 
+OPTIONS: dict[str, dict[str, object]] = {
+    "every option off (Static 4)": {},
+    "max_lifetime (Static 4)": {"max_lifetime": 3600.0},
+    "max_lifetime + max_idle (AutoScale 4/4)": {
+        "max_lifetime": 3600.0,
+        "max_idle": 3600.0,
+        "autoscale": True,
+    },
+    "check=Res.ping (Static 4)": {"check": True},
+    "check=Res.ping, recheck_after=0.5": {"check": True, "recheck_after": 0.5},
+    "leak_threshold=60.0 (Static 4)": {"leak_threshold": 60.0},
+}
+"""Pool options per row of `--options`; "autoscale" and "check" are LOOP's shorthands."""
 
-def instructions(python: str, source: Path, operation: str, count: int) -> int:
+
+def instructions(
+    python: str, source: Path, operation: str, count: int, options: dict[str, object]
+) -> int:
     """Instructions callgrind counts for the whole run of LOOP."""
     with tempfile.TemporaryDirectory() as scratch:
         result = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/out",
-             python, "-c", LOOP, str(source), operation, str(count)],
+             python, "-c", LOOP, str(source), operation, str(count), repr(options)],
             capture_output=True, text=True, check=True,
             env={**os.environ, "PYTHONHASHSEED": "0"},
         )  # fmt: skip
@@ -70,17 +98,36 @@ def instructions(python: str, source: Path, operation: str, count: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_operation(python: str, source: Path, operation: str) -> int:
-    once = instructions(python, source, operation, COUNT)
-    twice = instructions(python, source, operation, 2 * COUNT)
+def per_operation(
+    python: str, source: Path, operation: str, options: dict[str, object] | None = None
+) -> int:
+    once = instructions(python, source, operation, COUNT, options or {})
+    twice = instructions(python, source, operation, 2 * COUNT, options or {})
     return (twice - once) // COUNT
+
+
+def options_table(pythons: list[str]) -> None:
+    """`--options`: get + release per OPTIONS row, and its ratio to every option off."""
+    print("| python | pool | instructions | ÷ every option off |")
+    print("|---|---|---:|---:|")
+    source = Path("src").resolve()
+    for python in pythons:
+        off = 0
+        for row, options in OPTIONS.items():
+            count = per_operation(python, source, "get + release", options)
+            off = off or count
+            print(f"| {python} | {row} | {count} | {count / off:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?", default="HEAD~1")
     parser.add_argument("--python", action="append", help="interpreters (default: this one)")
+    parser.add_argument("--options", action="store_true", help="the OPTIONS rows, this tree only")
     arguments = parser.parse_args()
+    if arguments.options:
+        options_table(arguments.python or [sys.executable])
+        return
     with tempfile.TemporaryDirectory() as scratch:
         earlier = Path(scratch)
         archive = subprocess.run(
