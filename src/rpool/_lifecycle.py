@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._drive import run
 from ._guard import PoolGuard
 from ._maintainer import Maintainer
 from ._pool import Pool
@@ -308,7 +309,7 @@ class Lifecycle:
             held = [guard._box.pop()]  # Model: Claim, from a guard nobody else has seen.
             next(count)
             self._discard(pool, held)  # Model: Expire.
-            return pool._grow(held)  # Model: Renew, with the stale resource's unit.
+            return run(pool._grow(held))  # Model: Renew, with the stale resource's unit.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
@@ -387,7 +388,7 @@ class Lifecycle:
         that found the resource expired or idle did not cause it.
         """
         try:
-            pool._discard(held)  # which forgets its stamps
+            run(pool._discard(held))  # which forgets its stamps
         except Exception as error:
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
 
