@@ -1,0 +1,186 @@
+"""`AsyncPool` of real PostgreSQL connections (psycopg 3's `AsyncConnection`), used from tasks.
+
+The server is tests/postgres.py's throw-away cluster. As tests/test_postgres.py
+does for `Pool` and threads, the server's own view (`pg_stat_activity`) is the
+judge: never more sessions than the maximum, none left after `close()`, a
+terminated backend discarded and replaced, and a storm of cancellations
+(about a third of the tasks' acquires cancelled at random points: while
+connecting, while waiting, in a query, while the connection is reset) leaves
+no session leaked and none stuck in a transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from typing import Self
+
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+
+from rpool import AsyncPool, AutoScale, Static
+from tests.postgres import postgres_dsn
+
+__all__ = ["postgres_dsn"]  # the fixture, used by name below
+
+NAME = "rpool-async-test"
+
+
+class AsyncPgConn:
+    """A pooled psycopg async connection: an `AsyncPoolable[str]` whose context is the DSN."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+        self.connection = connection
+        self.pid = connection.info.backend_pid
+
+    @classmethod
+    async def new(cls, dsn: str) -> Self:
+        connection = await psycopg.AsyncConnection.connect(
+            dsn, application_name=NAME, connect_timeout=10
+        )
+        return cls(connection)
+
+    async def reset(self) -> bool:
+        connection = self.connection
+        if connection.closed or connection.broken:
+            return False
+        try:
+            await connection.rollback()
+        except psycopg.Error:  # gone, or left mid-query by a cancelled task
+            return False
+        return connection.info.transaction_status == TransactionStatus.IDLE
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+def sessions(dsn: str) -> list[tuple[int, str | None]]:
+    """(pid, state) of the pool's sessions, as the server sees them."""
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        rows = admin.execute(
+            "select pid, state from pg_stat_activity where application_name = %s", (NAME,)
+        ).fetchall()
+    return [(pid, state) for pid, state in rows]
+
+
+class Monitor:
+    """Counts the pool's sessions every few milliseconds, from a thread of its own."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.seen: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            self.seen.append(len(sessions(self.dsn)))
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_tasks_share_connections_within_the_bound_and_close_leaves_none(
+    postgres_dsn: str,
+) -> None:
+    maximum = 3
+
+    async def body() -> None:
+        async with AsyncPool(
+            AsyncPgConn, AutoScale(initial=1, maximum=maximum), postgres_dsn
+        ) as pool:
+
+            async def worker(number: int) -> None:
+                for n in range(10):
+                    async with pool.acquire(timeout=30.0) as conn:
+                        await conn.connection.execute("select %s, %s", (number, n))
+                        if n % 4 == 3:
+                            # Left open on purpose: reset() must roll it back.
+                            await conn.connection.execute("select 1")
+                            continue
+                        await conn.connection.commit()
+
+            await asyncio.gather(*(worker(i) for i in range(4 * maximum)))
+            stats = pool.stats()
+            assert stats.created <= maximum and stats.in_use == 0 and stats.waiting == 0
+            assert all(state == "idle" for _, state in sessions(postgres_dsn))
+
+    with Monitor(postgres_dsn) as monitor:
+        asyncio.run(body())
+    assert monitor.seen and max(monitor.seen) <= maximum
+    assert sessions(postgres_dsn) == []
+
+
+def test_a_terminated_backend_is_discarded_and_replaced(postgres_dsn: str) -> None:
+    async def body() -> None:
+        async with AsyncPool(AsyncPgConn, Static(1), postgres_dsn) as pool:
+            async with pool.acquire(timeout=5.0) as conn:
+                doomed = conn.pid
+                with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                    admin.execute("select pg_terminate_backend(%s)", (doomed,))
+                with pytest.raises(psycopg.OperationalError):
+                    await conn.connection.execute("select 1")
+            stats = pool.stats()
+            assert stats.discarded == 1 and stats.created == 2 and stats.capacity == 1
+            async with pool.acquire(timeout=5.0) as fresh:
+                assert fresh.pid != doomed
+                cursor = await fresh.connection.execute("select 1")
+                assert await cursor.fetchone() == (1,)
+            assert [pid for pid, _ in sessions(postgres_dsn)] == [fresh.pid]
+
+    asyncio.run(body())
+    assert sessions(postgres_dsn) == []
+
+
+def test_a_cancellation_storm_leaks_no_session(postgres_dsn: str) -> None:
+    maximum = 4
+    rng = random.Random(1123)
+
+    async def body() -> None:
+        async with AsyncPool(
+            AsyncPgConn, AutoScale(initial=0, maximum=maximum), postgres_dsn
+        ) as pool:
+            cancelled = 0
+
+            async def one_acquire() -> None:
+                async with pool.acquire(timeout=30.0) as conn:
+                    await conn.connection.execute("select pg_sleep(0.001)")
+                    await conn.connection.execute("begin")  # left open: reset rolls it back
+
+            async def worker() -> None:
+                nonlocal cancelled
+                for _ in range(6):
+                    task = asyncio.create_task(one_acquire())
+                    if rng.random() < 1 / 3:
+                        # Cancel after a random number of loop iterations: while
+                        # connecting, waiting, querying or being reset.
+                        for _ in range(rng.randrange(40)):
+                            await asyncio.sleep(0)
+                        task.cancel()
+                    try:
+                        await task
+                    except asyncio.CancelledError:
+                        cancelled += 1
+
+            await asyncio.gather(*(worker() for _ in range(4 * maximum)))
+            assert cancelled > 0
+            stats = pool.stats()
+            assert stats.in_use == 0 and stats.waiting == 0, stats
+            assert stats.capacity == stats.idle <= maximum, stats
+            # The server agrees: as many sessions as idle connections, none in
+            # a transaction.
+            seen = sessions(postgres_dsn)
+            assert len(seen) == stats.idle, (seen, stats)
+            assert all(state == "idle" for _, state in seen), seen
+
+    with Monitor(postgres_dsn) as monitor:
+        asyncio.run(body())
+    assert monitor.seen and max(monitor.seen) <= maximum
+    assert sessions(postgres_dsn) == []
