@@ -402,15 +402,25 @@ def run(settings: Settings, dsn: str) -> Results:
 
 
 def _ratio(
-    samples: dict[str, list[Sample]], ours: str, field: str, best: Callable[..., float]
+    samples: dict[str, list[Sample]],
+    ours: str,
+    field: str,
+    best: Callable[..., float],
+    peers: list[str] | None = None,
 ) -> float:
     """Median over repetitions of ours / the best peer's figure in the same repetition."""
-    peers = [name for name in samples if name != ours]
+    if peers is None:
+        peers = [name for name in samples if name != ours]
     ratios: list[float] = []
     for index, mine in enumerate(samples[ours]):
         peer = best(getattr(samples[name][index], field) for name in peers)
         ratios.append(float(getattr(mine, field)) / peer)
     return statistics.median(ratios)
+
+
+#: A peer whose median fairness is above this starves some workers: its
+#: percentiles describe the workers it serves (see the module's docstring).
+FAIR = 2.0
 
 
 def record(results: Results) -> dict[str, dict[str, list[dict[str, float]]]]:
@@ -451,6 +461,11 @@ def render(results: Results, settings: Settings) -> str:
             continue
         throughput = _ratio(samples, ours, "throughput", max)
         p99 = _ratio(samples, ours, "p99_us", min)
+        fair = [
+            name
+            for name, runs in samples.items()
+            if name != ours and statistics.median(s.fairness for s in runs) <= FAIR
+        ]
         lines += [
             "",
             f"Goal, throughput ≥ the best peer's: {throughput:.2f}x "
@@ -458,6 +473,12 @@ def render(results: Results, settings: Settings) -> str:
             f"Goal, p99 acquire ≤ the best peer's: {p99:.2f}x "
             f"({'met' if p99 <= 1 else 'not met'}).",
         ]
+        if fair and len(fair) < len(samples) - 1:
+            fair_p99 = _ratio(samples, ours, "p99_us", min, fair)
+            lines.append(
+                f"Among the peers with fairness ≤ {FAIR:g} ({', '.join(fair)}): p99 acquire "
+                f"{fair_p99:.2f}x ({'met' if fair_p99 <= 1 else 'not met'})."
+            )
     return "\n".join(lines)
 
 
