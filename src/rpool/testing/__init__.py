@@ -8,8 +8,11 @@
   `check` and `close` fail, return False or stall, as a plan decides.
 - `check`, `History`, `Operation`, `Verdict` (here): the linearizability
   checker (Wing and Gong's search), for an object of yours built on a pool.
+- `interleave`, `explore`, `ScheduledPool`, `Schedule` (here): run your
+  own threads around pools one pool step at a time, in an order a seed,
+  Hypothesis or exhaustive exploration picks, and replay a failing order.
 - `rpool.testing.strategies`: Hypothesis strategies for scale modes, fault
-  plans and pool configurations.
+  plans, pool configurations (lifecycle options included) and schedules.
 - `rpool.testing.contract`: a Hypothesis state machine that checks your
   resource class against the contract the pool relies on.
 - `Leaks` (here): tracks the guards, waiting calls and pools some code leaves
@@ -21,11 +24,19 @@ neither Hypothesis nor pytest: the submodules that need them do, and both
 come with the extra `pip install rpool[testing]`. See docs/testing-your-code.md.
 """
 
+from ._choosers import ReplayDivergedError as ReplayDivergedError
 from ._faults import Callback as Callback
 from ._faults import Faults as Faults
 from ._faults import InjectedFault as InjectedFault
 from ._faults import Outcome as Outcome
 from ._faults import faulty as faulty
+from ._instrument import PoolOptions as PoolOptions
+from ._instrument import ScheduledPool as ScheduledPool
+from ._interleave import Interleaving as Interleaving
+from ._interleave import InterleavingFailure as InterleavingFailure
+from ._interleave import Schedule as Schedule
+from ._interleave import explore as explore
+from ._interleave import interleave as interleave
 from ._leaks import LeakError as LeakError
 from ._leaks import Leaks as Leaks
 from ._lincheck import Call as Call
@@ -42,13 +53,21 @@ __all__ = [
     "Faults",
     "History",
     "InjectedFault",
+    "Interleaving",
+    "InterleavingFailure",
     "LeakError",
     "Leaks",
     "Operation",
     "Outcome",
     "Pending",
+    "PoolOptions",
+    "ReplayDivergedError",
+    "Schedule",
+    "ScheduledPool",
     "Step",
     "Verdict",
     "check",
+    "explore",
     "faulty",
+    "interleave",
 ]

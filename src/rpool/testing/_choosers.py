@@ -14,7 +14,9 @@ __all__ = ["PCTChooser", "RandomChooser", "ReplayChooser", "ReplayDivergedError"
 
 
 class ReplayDivergedError(Exception):
-    """A replayed schedule picked a thread that was not runnable: the run is not deterministic."""
+    """A replayed schedule picked a thread that could not go on: the run took another path."""
+
+    __module__ = "rpool.testing"
 
 
 class ReplayChooser:

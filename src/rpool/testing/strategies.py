@@ -15,7 +15,13 @@ from .. import AutoScale, Pool, Poolable, ScaleMode, Static
 from .._poolable import Factory
 from ._faults import Faults, faulty
 
-__all__ = ["PoolConfig", "fault_plans", "pool_configs", "scale_modes"]
+__all__ = [
+    "PoolConfig",
+    "fault_plans",
+    "pool_configs",
+    "scale_modes",
+    "schedule_choices",
+]
 
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
@@ -96,6 +102,26 @@ class PoolConfig:
         # faulty() subclasses the class behind the Factory: the same R comes out.
         wrapped = cast(Factory[C, R], faulty(cast(type[Any], resource), self.faults))
         return Pool(wrapped, self.mode, context)
+
+
+def schedule_choices(*, threads: int = 4, max_decisions: int = 200) -> st.SearchStrategy[list[int]]:
+    """Choices for `interleave(..., choices=...)`: which thread takes each step.
+
+    At decision i, choice i indexes the threads that can go on, the one that
+    ran last first, so 0 keeps it running (an index past the end wraps
+    around, and decisions past the list are 0). A failing run shrinks toward
+    fewer, earlier switches. `threads` bounds each choice (more than the
+    threads of a run is never needed); `max_decisions` the list's length (a
+    run takes a dozen or so steps per pool call).
+
+    Raises:
+        ValueError: `threads` is less than 1 or `max_decisions` negative.
+    """
+    if type(threads) is not int or threads < 1:
+        raise ValueError(f"threads must be an int of at least 1, got {threads!r}")
+    if type(max_decisions) is not int or max_decisions < 0:
+        raise ValueError(f"max_decisions must be an int of at least 0, got {max_decisions!r}")
+    return st.lists(st.integers(0, threads - 1), max_size=max_decisions)
 
 
 def pool_configs(
