@@ -90,16 +90,22 @@ _CLOSED: Any = Pool.__dict__["_closed"]
 _ALIVE: Any = ThreadWaiter.__dict__["alive"]
 
 
-def _caller() -> str:
-    # Frames: 0 here, 1 the instrumented method, 2 the pool's method calling it.
-    return sys._getframe(2).f_code.co_name
-
-
 class ScheduledDeque(deque[Any]):
     """A deque that stops at a scheduling point before each operation the pool uses."""
 
     role = "free"
     """"free", "orphans" or "waiters": which of the pool's deques this is."""
+
+    # A guard still held when the interpreter exits is finalized after this
+    # module's globals are cleared: its Orphan step reaches `__iadd__` and
+    # `__len__`, which therefore find what they call through the class.
+    _point = staticmethod(point)
+    _frame = staticmethod(sys._getframe)
+
+    def _caller(self) -> str:
+        """The name of the pool's function that called the instrumented method."""
+        # Frames: 0 here, 1 the instrumented method, 2 the pool's method calling it.
+        return self._frame(2).f_code.co_name
 
     _LEN_ACTION: ClassVar[dict[str, str]] = {
         "free": "TakeFree",
@@ -108,7 +114,7 @@ class ScheduledDeque(deque[Any]):
     }
 
     def __len__(self) -> int:
-        caller = _caller()
+        caller = self._caller()
         if caller == "__del__":
             # A guard's finalizer reads `waiters` after its Orphan step, to
             # ring a parked head: folded into that step, since a finalizer
@@ -116,54 +122,56 @@ class ScheduledDeque(deque[Any]):
             return super().__len__()
         # A waiter leaving reads both `free` and `waiters` to pass on.
         action = "PassOn" if caller == "waiting" else self._LEN_ACTION[self.role]
-        point(action, f"{self.role}.len")
+        self._point(action, f"{self.role}.len")
         return super().__len__()
 
     # deque narrows Sequence's signatures of these two the same way (typeshed).
     def __getitem__(self, index: SupportsIndex, /) -> Any:  # type: ignore[override]
-        point("CheckHead" if self.role == "waiters" else "TakeFree", f"{self.role}.getitem")
+        self._point("CheckHead" if self.role == "waiters" else "TakeFree", f"{self.role}.getitem")
         return super().__getitem__(index)
 
     def remove(self, item: Any, /) -> None:
-        point("Leave", f"{self.role}.remove")
+        self._point("Leave", f"{self.role}.remove")
         super().remove(item)
 
     def pop(self) -> Any:  # type: ignore[override]
         if self.role == "orphans":
             action = "TakeOrphan"
         else:
-            action = "DrainFree" if _caller() == "_drain" else "TakeFree"
-        point(action, f"{self.role}.pop")
+            action = "DrainFree" if self._caller() == "_drain" else "TakeFree"
+        self._point(action, f"{self.role}.pop")
         return super().pop()
 
     def popleft(self) -> Any:
-        point("DrainFree", f"{self.role}.popleft")
+        self._point("DrainFree", f"{self.role}.popleft")
         return super().popleft()
 
     def append(self, item: Any, /) -> None:
         action = {"free": "PutIdle", "orphans": "Orphan", "waiters": "Enqueue"}[self.role]
-        point(action, f"{self.role}.append")
+        self._point(action, f"{self.role}.append")
         super().append(item)
 
     def appendleft(self, item: Any, /) -> None:
-        point("Enqueue" if self.role == "waiters" else "ReturnGrant", f"{self.role}.appendleft")
+        self._point(
+            "Enqueue" if self.role == "waiters" else "ReturnGrant", f"{self.role}.appendleft"
+        )
         super().appendleft(item)
 
     def extend(self, items: Any, /) -> None:
-        point("PutIdle", f"{self.role}.extend")
+        self._point("PutIdle", f"{self.role}.extend")
         super().extend(items)
 
     def __iadd__(self, items: Any, /) -> Self:  # type: ignore[misc]  # deque's own pair
         if self.role == "free":
             action = "PutIdle"
         else:
-            action = "Orphan" if _caller() == "__del__" else "Recover"
-        point(action, f"{self.role}.iadd")
+            action = "Orphan" if self._caller() == "__del__" else "Recover"
+        self._point(action, f"{self.role}.iadd")
         # deque.__iadd__ of a subclass extends in C without calling extend().
         return super().__iadd__(items)
 
     def copy(self) -> ScheduledDeque:
-        point(None, f"{self.role}.copy")
+        self._point(None, f"{self.role}.copy")
         # deque.copy() of a subclass would call len() through this class; the
         # copy is one step, so it is made without further points.
         copied = ScheduledDeque(super().__iter__())
