@@ -11,6 +11,7 @@ SURFACE: dict[ModuleType, set[str]] = {
     rpool.testing: {
         "Call",
         "Callback",
+        "FakeClock",
         "Faults",
         "History",
         "InjectedFault",
@@ -32,7 +33,15 @@ SURFACE: dict[ModuleType, set[str]] = {
         "faulty",
         "interleave",
     },
-    strategies: {"PoolConfig", "fault_plans", "pool_configs", "scale_modes", "schedule_choices"},
+    strategies: {
+        "LifecycleConfig",
+        "PoolConfig",
+        "fault_plans",
+        "lifecycle_configs",
+        "pool_configs",
+        "scale_modes",
+        "schedule_choices",
+    },
     contract: {"ContractViolation", "contract_machine"},
 }
 

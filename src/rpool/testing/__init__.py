@@ -15,6 +15,7 @@
   plans, pool configurations (lifecycle options included) and schedules.
 - `rpool.testing.contract`: a Hypothesis state machine that checks your
   resource class against the contract the pool relies on.
+- `FakeClock` (here): a clock a test advances, for a pool's `clock=`.
 - `Leaks` (here): tracks the guards, waiting calls and pools some code leaves
   behind; rpool's pytest plugin (`_rpool_pytest_plugin`) runs it for the tests that opt in
   (marker `rpool_leaks`, fixture `rpool_leaks`, or ini `rpool_leaks = true`).
@@ -25,12 +26,12 @@ come with the extra `pip install rpool[testing]`. See docs/testing-your-code.md.
 """
 
 from ._choosers import ReplayDivergedError as ReplayDivergedError
+from ._clock import FakeClock as FakeClock
 from ._faults import Callback as Callback
 from ._faults import Faults as Faults
 from ._faults import InjectedFault as InjectedFault
 from ._faults import Outcome as Outcome
 from ._faults import faulty as faulty
-from ._instrument import PoolOptions as PoolOptions
 from ._instrument import ScheduledPool as ScheduledPool
 from ._interleave import Interleaving as Interleaving
 from ._interleave import InterleavingFailure as InterleavingFailure
@@ -46,10 +47,12 @@ from ._lincheck import Pending as Pending
 from ._lincheck import Step as Step
 from ._lincheck import Verdict as Verdict
 from ._lincheck import check as check
+from ._options import PoolOptions as PoolOptions
 
 __all__ = [
     "Call",
     "Callback",
+    "FakeClock",
     "Faults",
     "History",
     "InjectedFault",

@@ -59,19 +59,20 @@ import math
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from queue import Empty
-from typing import Any, ClassVar, Generic, Self, SupportsIndex, TypedDict, TypeVar, Unpack, overload
+from typing import Any, ClassVar, Self, SupportsIndex, TypeVar, Unpack, overload
 
 from rpool import Pool, ScaleMode
 from rpool._poolable import Factory, Poolable
 from rpool._stats import Tally
 from rpool._waiters import ThreadWaiter
 
+from ._clock import FakeClock
+from ._options import PoolOptions
 from ._scheduler import point
 
 __all__ = [
-    "PoolOptions",
     "ScheduledDeque",
     "ScheduledPool",
     "ScheduledTally",
@@ -195,14 +196,10 @@ class ScheduledTally(Tally):
         return int(text[text.index("(") + 1 : -1])
 
 
-class VirtualClock:
+class VirtualClock(FakeClock):
     """A pool's clock (`Pool._clock`) in a scheduled run: it moves only when a park times out."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+    __slots__ = ()
 
     def expire(self, timeout: float) -> None:
         """Move just past `timeout` seconds from now: a deadline read then has passed."""
@@ -258,19 +255,6 @@ class ScheduledWaiter(ThreadWaiter):
             return super().get()
         self.clock.expire(timeout)
         raise Empty
-
-
-class PoolOptions(TypedDict, Generic[R], total=False):
-    """The keyword options of `Pool` a `ScheduledPool` passes on (see `Pool`'s Args)."""
-
-    max_lifetime: float | None
-    lifetime_jitter: float
-    max_idle: float | None
-    clock: Callable[[], float]
-    check: Callable[[R], bool] | None
-    recheck_after: float
-    maintain_every: float | None
-    leak_threshold: float | None
 
 
 # The pools made by the `collecting()` block in progress in this thread.
