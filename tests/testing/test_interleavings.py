@@ -229,3 +229,18 @@ def test_steps_name_the_pool_operation_each_began_with() -> None:
     assert {"closed.read", "free.pop", "free.append"} <= set(ops)
     assert all(step.thread == 0 for step in run.steps)
     assert run.state.copied == ["left+right"]
+
+
+def test_a_thread_left_waiting_by_a_leaked_connection_is_reported() -> None:
+    kept: list[object] = []
+
+    def leaks(c: Copier) -> None:
+        kept.append(c.left.acquire())  # never given back
+
+    def waits(c: Copier) -> None:
+        with c.left.acquire():
+            pass
+
+    run = interleave(copier, [leaks, waits], choices=[])
+    assert run.deadlocked == {1}
+    assert "deadlock: thread 1 waits on a pool" in run.describe()

@@ -108,8 +108,11 @@ class Interleaving(Generic[S]):
         if self.failure is not None:
             lines.append(f"check raised {self.failure!r}")
         if self.deadlocked:
-            threads = ", ".join(map(str, sorted(self.deadlocked)))
-            lines.append(f"deadlock: threads {threads} wait on a pool and no thread can go on")
+            numbers = ", ".join(map(str, sorted(self.deadlocked)))
+            who = (
+                f"threads {numbers} wait" if len(self.deadlocked) > 1 else f"thread {numbers} waits"
+            )
+            lines.append(f"deadlock: {who} on a pool and no thread can go on")
         if self.blocked is not None:
             lines.append(f"thread {self.blocked} blocked outside the pools (a lock, a queue, I/O?)")
         replay = f'interleave(..., schedule="{self.schedule}")'
