@@ -21,6 +21,7 @@ from hypothesis import given, settings
 
 from rpool import Pool, PoolClosedError, PoolTimeout, Static
 from rpool.testing import (
+    FakeClock,
     Interleaving,
     InterleavingFailure,
     ReplayDivergedError,
@@ -244,3 +245,29 @@ def test_a_thread_left_waiting_by_a_leaked_connection_is_reported() -> None:
     run = interleave(copier, [leaks, waits], choices=[])
     assert run.deadlocked == {1}
     assert "deadlock: thread 1 waits on a pool" in run.describe()
+
+
+def test_a_scheduled_pool_with_lifecycle_options_still_steps_at_every_access() -> None:
+    clock = FakeClock()
+    checked: list[Conn] = []
+
+    def check(conn: Conn) -> bool:
+        checked.append(conn)
+        return True
+
+    def setup() -> Pool[str, Conn]:
+        return ScheduledPool(
+            Conn, Static(count=1), "db", max_lifetime=5.0, clock=clock, check=check
+        )
+
+    def borrow(pool: Pool[str, Conn]) -> None:
+        # No timeout: with one, waiting could time out, a choice the runs explore.
+        with pool.acquire():
+            clock.advance(3.0)  # time passes while the connection is held
+
+    runs = list(explore(setup, [borrow, borrow], preemptions=1))
+    for run in runs:
+        run.assert_ok()
+        assert isinstance(run.state, ScheduledPool)  # the lifecycle's class keeps the seams
+        assert {"closed.read", "free.pop"} <= {step.op for step in run.steps}
+    assert checked and len(runs) > 1
