@@ -19,8 +19,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from rpool.testing.contract import ContractViolation, contract_machine
 
+# A run that finds its bug stops there, so a high bound costs little; a run
+# that must pass sets its own, lower one.
 RUN = settings(
-    max_examples=150,
+    max_examples=400,
     stateful_step_count=15,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     database=None,
@@ -85,7 +87,7 @@ def observe(link: Link) -> object:
     return link.in_transaction
 
 
-def run(bug: str, *, lifecycle: bool = True, spoil: bool = True, examples: int = 150) -> None:
+def run(bug: str, *, lifecycle: bool = True, spoil: bool = True, examples: int = 400) -> None:
     """Run the machine on `Link` with `bug`; a run that must pass may use fewer examples."""
     cls = type("Link", (Link,), {"bug": bug, "made": []})
     machine = contract_machine(
