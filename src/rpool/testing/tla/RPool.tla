@@ -1,0 +1,182 @@
+-------------------------------- MODULE RPool --------------------------------
+(***************************************************************************)
+(* rpool's pool as your spec sees it, for users who model their own       *)
+(* system in TLA+.  INSTANCE this module with your clients, resources and *)
+(* bound, declare its five variables in your module, and let your          *)
+(* processes take the steps below where your code calls the pool:          *)
+(*                                                                         *)
+(*     VARIABLES idle, spare, held, queue, closed, pc                      *)
+(*     P == INSTANCE RPool WITH Clients <- Jobs, Resources <- Connections, *)
+(*                              Maximum <- 2, Initial <- 0,                *)
+(*                              ResetFails <- TRUE                         *)
+(*     Run(j) == pc[j] = "start" /\ P!acquire(j) /\ pc' = ...             *)
+(*                                                                         *)
+(* Every step is one call at its linearization point: rpool's get(),       *)
+(* acquire(), release() and close() are linearizable (docs/design.md), so *)
+(* a property of your variables that holds with these atomic steps holds  *)
+(* with the real calls.  acquire() that waits is two steps, joining the   *)
+(* queue (wait) and being served as its head (acquire), and your process  *)
+(* is blocked in between.                                                  *)
+(*                                                                         *)
+(* What the steps leave out, and how to model it in your process:          *)
+(*   - get() returning None (Miss), acquire() raising PoolTimeout or       *)
+(*     PoolClosedError before it waits, new() raising: the pool is as it  *)
+(*     was; your step changes none of these variables.                    *)
+(*   - A waiter timing out, cancelled, or woken by close() (PoolClosedError)*)
+(*     or whose own new() raised: leave.                                   *)
+(*   - Growth by chunks: a get() here grows by one resource.  A chunk's   *)
+(*     other resources appear idle in rpool at once; that changes when     *)
+(*     resources exist, never how many may (at most Maximum).             *)
+(*   - Lifetimes, idle eviction and resize(): not modelled.               *)
+(*                                                                         *)
+(* The repository's models check rpool's code against the atomic Pool and  *)
+(* FifoPool specs (models/FreeList.tla, models/Waiting.tla); this module   *)
+(* states the same rules one call at a time: capacity conserved while open,*)
+(* FIFO among waiters, get() misses only when nothing is left or someone   *)
+(* waits, no call takes from a closed pool.                                *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets
+
+CONSTANTS
+    Clients,     \* the callers: your threads, tasks or jobs
+    Resources,   \* the identities a resource may have; a replacement may
+                 \* take the identity of one discarded before it
+    Maximum,     \* the bound: Static's count, or AutoScale's maximum
+    Initial,     \* the resources the constructor makes (Static: Maximum)
+    ResetFails   \* your reset() or check() may fail: release() discards
+
+ASSUME Maximum \in Nat /\ Maximum <= Cardinality(Resources)
+ASSUME Initial \in 0..Maximum
+ASSUME ResetFails \in BOOLEAN
+
+VARIABLES
+    idle,     \* the resources ready to be handed out
+    spare,    \* the capacity a get() may grow by: units of Maximum unmade
+    held,     \* held[c]: the resources in c's guards
+    queue,    \* the clients waiting in acquire(), oldest first
+    closed    \* close() has been called
+
+vars == <<idle, spare, held, queue, closed>>
+
+Range(s) == {s[i] : i \in 1..Len(s)}
+Held == UNION {held[c] : c \in Clients}
+Live == idle \cup Held
+
+(* Whether c waits in acquire().                                           *)
+Waiting(c) == c \in Range(queue)
+
+(* get() returns None exactly when, at its linearization point, someone   *)
+(* waits (what comes back is theirs) or nothing is idle and no capacity   *)
+(* is spare; on a closed pool it raises PoolClosedError instead.           *)
+Miss == queue # <<>> \/ (idle = {} /\ spare = 0)
+
+Init ==
+    /\ idle = CHOOSE s \in SUBSET Resources : Cardinality(s) = Initial
+    /\ spare = Maximum - Initial
+    /\ held = [c \in Clients |-> {}]
+    /\ queue = <<>>
+    /\ closed = FALSE
+
+(***************************************************************************)
+(* The steps your processes take.                                          *)
+(***************************************************************************)
+
+(* c takes an idle resource, or, with none idle, a unit of spare capacity *)
+(* and makes a resource with it (new()).                                   *)
+Take(c) ==
+    \/ \E r \in idle :
+          /\ idle' = idle \ {r}
+          /\ held' = [held EXCEPT ![c] = @ \cup {r}]
+          /\ UNCHANGED spare
+    \/ /\ idle = {}
+       /\ spare > 0
+       /\ \E r \in Resources \ Live : held' = [held EXCEPT ![c] = @ \cup {r}]
+       /\ spare' = spare - 1
+       /\ UNCHANGED idle
+
+(* get() returns a guard: the pool is open and nobody waits.               *)
+get(c) ==
+    /\ ~closed
+    /\ queue = <<>>
+    /\ Take(c)
+    /\ UNCHANGED <<queue, closed>>
+
+(* acquire() returns a guard: at once, as get(), if c does not wait; or   *)
+(* when c, waiting, is the head of the queue (FIFO: only the head takes). *)
+acquire(c) ==
+    \/ ~Waiting(c) /\ get(c)
+    \/ /\ ~closed
+       /\ queue # <<>>
+       /\ Head(queue) = c
+       /\ queue' = Tail(queue)
+       /\ Take(c)
+       /\ UNCHANGED closed
+
+(* acquire()'s get() missed: c joins the queue.  Not guarded by Miss: a   *)
+(* resource may come back between the miss and the join, and then c,      *)
+(* the head, takes it.                                                     *)
+wait(c) ==
+    /\ ~Waiting(c)
+    /\ queue' = Append(queue, c)
+    /\ UNCHANGED <<idle, spare, held, closed>>
+
+(* A waiter leaves unserved: its timeout (PoolTimeout), its cancellation,  *)
+(* close() (PoolClosedError), or its own new() raised.                    *)
+leave(c) ==
+    /\ Waiting(c)
+    /\ queue' = SelectSeq(queue, LAMBDA d : d # c)
+    /\ UNCHANGED <<idle, spare, held, closed>>
+
+(* release() of r, a resource in c's guard.  Reset succeeded: r is idle;  *)
+(* reset failed (ResetFails): r is discarded and its unit spare, to be    *)
+(* made again by a later get(); the pool is closed: r is discarded.        *)
+release(c, r) ==
+    /\ r \in held[c]
+    /\ held' = [held EXCEPT ![c] = @ \ {r}]
+    /\ \/ ~closed /\ idle' = idle \cup {r} /\ UNCHANGED spare
+       \/ ResetFails /\ ~closed /\ spare' = spare + 1 /\ UNCHANGED idle
+       \/ closed /\ UNCHANGED <<idle, spare>>
+    /\ UNCHANGED <<queue, closed>>
+
+(* close(): idle resources are discarded, spare capacity forgotten; held  *)
+(* ones are discarded when released.  Calling it again changes nothing.   *)
+close ==
+    /\ closed' = TRUE
+    /\ idle' = {}
+    /\ spare' = 0
+    /\ UNCHANGED <<held, queue>>
+
+(* Any client's step: the pool used by clients you do not model one by    *)
+(* one.  The repository checks this module's guarantees below with it      *)
+(* (models/MCRPool.cfg).                                                   *)
+Next ==
+    \/ \E c \in Clients :
+          \/ get(c) \/ acquire(c) \/ wait(c) \/ leave(c)
+          \/ \E r \in held[c] : release(c, r)
+    \/ close
+
+Spec == Init /\ [][Next]_vars
+
+(***************************************************************************)
+(* What rpool guarantees, for your invariants to lean on.                  *)
+(***************************************************************************)
+
+TypeOK ==
+    /\ idle \subseteq Resources
+    /\ spare \in 0..Maximum
+    /\ held \in [Clients -> SUBSET Resources]
+    /\ Range(queue) \subseteq Clients
+    /\ Len(queue) = Cardinality(Range(queue))
+    /\ closed \in BOOLEAN
+
+(* Never more than Maximum resources; while open, exactly Maximum units    *)
+(* between resources and spare capacity.                                  *)
+Bounded ==
+    /\ Cardinality(Live) + spare <= Maximum
+    /\ ~closed => Cardinality(Live) + spare = Maximum
+
+(* A resource is in one place: idle, or in one client's guards.           *)
+Exclusive ==
+    /\ idle \cap Held = {}
+    /\ \A c, d \in Clients : c # d => held[c] \cap held[d] = {}
+=============================================================================
