@@ -23,6 +23,7 @@ SURFACE: dict[ModuleType, set[str]] = {
         "Verdict",
         "check",
         "faulty",
+        "tla_path",
     },
     strategies: {"PoolConfig", "fault_plans", "pool_configs", "scale_modes"},
     contract: {"ContractViolation", "contract_machine"},
