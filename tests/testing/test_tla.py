@@ -74,3 +74,18 @@ def test_a_spec_that_is_not_on_disk_is_reported(
     )
     with pytest.raises(FileNotFoundError, match="zip archive"):
         tla_path()
+
+
+QUOTED = re.compile(r"^<!-- quoted from (?P<path>\S+) -->\n```tla\n(?P<code>.*?)^```$", re.M | re.S)
+
+
+def test_the_docs_quote_the_example_word_for_word() -> None:
+    # docs/testing-your-code.md shows the example spec in pieces; each must
+    # still be in the file it names, or the page teaches a spec TLC never saw.
+    page = (ROOT / "docs" / "testing-your-code.md").read_text(encoding="utf-8")
+    quotes = list(QUOTED.finditer(page))
+    assert len(quotes) == page.count("```tla")
+    assert quotes
+    for quote in quotes:
+        source = (ROOT / quote.group("path")).read_text(encoding="utf-8")
+        assert quote.group("code") in source, quote.group("code")

@@ -1,7 +1,7 @@
 -------------------------------- MODULE RPool --------------------------------
 (***************************************************************************)
-(* rpool's pool as your spec sees it, for users who model their own       *)
-(* system in TLA+.  INSTANCE this module with your clients, resources and *)
+(* rpool's pool as your spec sees it, for users who model their own        *)
+(* system in TLA+.  INSTANCE this module with your clients, resources and  *)
 (* bound, declare its five variables in your module, and let your          *)
 (* processes take the steps below where your code calls the pool:          *)
 (*                                                                         *)
@@ -9,31 +9,34 @@
 (*     P == INSTANCE RPool WITH Clients <- Jobs, Resources <- Connections, *)
 (*                              Maximum <- 2, Initial <- 0,                *)
 (*                              ResetFails <- TRUE                         *)
-(*     Run(j) == pc[j] = "start" /\ P!acquire(j) /\ pc' = ...             *)
+(*     Run(j) == pc[j] = "start" /\ P!acquire(j) /\ pc' = ...              *)
 (*                                                                         *)
 (* Every step is one call at its linearization point: rpool's get(),       *)
-(* acquire(), release() and close() are linearizable (docs/design.md), so *)
-(* a property of your variables that holds with these atomic steps holds  *)
-(* with the real calls.  acquire() that waits is two steps, joining the   *)
-(* queue (wait) and being served as its head (acquire), and your process  *)
-(* is blocked in between.                                                  *)
+(* acquire(), release() and close() are linearizable (docs/design.md,      *)
+(* "Linearization"; its two departures, a get() returning None while       *)
+(* another gives back and a timeout taking effect late, are within what    *)
+(* these steps allow: see Miss and leave), so a property of your           *)
+(* variables that holds with these atomic steps holds with the real        *)
+(* calls.  acquire() that waits is two steps, joining the queue (wait) and *)
+(* being served as its head (acquire); your process is blocked between.    *)
 (*                                                                         *)
 (* What the steps leave out, and how to model it in your process:          *)
-(*   - get() returning None (Miss), acquire() raising PoolTimeout or       *)
-(*     PoolClosedError before it waits, new() raising: the pool is as it  *)
-(*     was; your step changes none of these variables.                    *)
-(*   - A waiter timing out, cancelled, or woken by close() (PoolClosedError)*)
+(*   - get() returning None (see Miss), acquire() raising PoolTimeout or   *)
+(*     PoolClosedError before it waits, new() raising: the pool is as it   *)
+(*     was; your step changes none of these variables.                     *)
+(*   - A waiter timing out, cancelled, woken by close() (PoolClosedError)  *)
 (*     or whose own new() raised: leave.                                   *)
-(*   - Growth by chunks: a get() here grows by one resource.  A chunk's   *)
+(*   - Growth by chunks: a get() here grows by one resource.  A chunk's    *)
 (*     other resources appear idle in rpool at once; that changes when     *)
-(*     resources exist, never how many may (at most Maximum).             *)
-(*   - Lifetimes, idle eviction and resize(): not modelled.               *)
+(*     resources exist, never how many may (at most Maximum).              *)
+(*   - Lifetimes, idle eviction and resize(): not modelled.                *)
 (*                                                                         *)
 (* The repository's models check rpool's code against the atomic Pool and  *)
-(* FifoPool specs (models/FreeList.tla, models/Waiting.tla); this module   *)
-(* states the same rules one call at a time: capacity conserved while open,*)
-(* FIFO among waiters, get() misses only when nothing is left or someone   *)
-(* waits, no call takes from a closed pool.                                *)
+(* FifoPool specs (models/FreeList.tla, models/Waiting.tla), and its       *)
+(* linearizability checker checks real histories against tests/model.py;   *)
+(* this module states those rules one call at a time: capacity conserved   *)
+(* while open, FIFO among waiters, no call takes from a closed pool.  No   *)
+(* TLC check maps the code's model onto this module: it rests on those.    *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -65,9 +68,13 @@ Live == idle \cup Held
 (* Whether c waits in acquire().                                           *)
 Waiting(c) == c \in Range(queue)
 
-(* get() returns None exactly when, at its linearization point, someone   *)
-(* waits (what comes back is theirs) or nothing is idle and no capacity   *)
-(* is spare; on a closed pool it raises PoolClosedError instead.           *)
+(* When get() returns None, if no client ever calls acquire(): nothing is  *)
+(* idle and no capacity is spare (a closed pool raises PoolClosedError     *)
+(* instead).  Once clients may wait, get() returns None also when someone  *)
+(* waits, and a concurrent get() may return None at any moment: it can     *)
+(* find the pool empty while another get() gives back, to a waiter, what   *)
+(* it had taken (docs/design.md, "Linearization").  So a None branch in    *)
+(* your process is guarded by Miss only if nobody calls acquire().         *)
 Miss == queue # <<>> \/ (idle = {} /\ spare = 0)
 
 Init ==
@@ -81,7 +88,7 @@ Init ==
 (* The steps your processes take.                                          *)
 (***************************************************************************)
 
-(* c takes an idle resource, or, with none idle, a unit of spare capacity *)
+(* c takes an idle resource, or, with none idle, a unit of spare capacity  *)
 (* and makes a resource with it (new()).                                   *)
 Take(c) ==
     \/ \E r \in idle :
@@ -101,8 +108,8 @@ get(c) ==
     /\ Take(c)
     /\ UNCHANGED <<queue, closed>>
 
-(* acquire() returns a guard: at once, as get(), if c does not wait; or   *)
-(* when c, waiting, is the head of the queue (FIFO: only the head takes). *)
+(* acquire() returns a guard: at once, as get(), if c does not wait; or    *)
+(* when c, waiting, is the head of the queue (FIFO: only the head takes).  *)
 acquire(c) ==
     \/ ~Waiting(c) /\ get(c)
     \/ /\ ~closed
@@ -112,8 +119,8 @@ acquire(c) ==
        /\ Take(c)
        /\ UNCHANGED closed
 
-(* acquire()'s get() missed: c joins the queue.  Not guarded by Miss: a   *)
-(* resource may come back between the miss and the join, and then c,      *)
+(* acquire()'s get() missed: c joins the queue.  Not guarded by Miss: a    *)
+(* resource may come back between the miss and the join, and then c,       *)
 (* the head, takes it.                                                     *)
 wait(c) ==
     /\ ~Waiting(c)
@@ -121,32 +128,36 @@ wait(c) ==
     /\ UNCHANGED <<idle, spare, held, closed>>
 
 (* A waiter leaves unserved: its timeout (PoolTimeout), its cancellation,  *)
-(* close() (PoolClosedError), or its own new() raised.                    *)
+(* close() (PoolClosedError), or its own new() raised.                     *)
 leave(c) ==
     /\ Waiting(c)
     /\ queue' = SelectSeq(queue, LAMBDA d : d # c)
     /\ UNCHANGED <<idle, spare, held, closed>>
 
-(* release() of r, a resource in c's guard.  Reset succeeded: r is idle;  *)
-(* reset failed (ResetFails): r is discarded and its unit spare, to be    *)
-(* made again by a later get(); the pool is closed: r is discarded.        *)
+(* release() of r, a resource in c's guard.  Reset succeeded: r is idle.   *)
+(* Reset failed (ResetFails): r is discarded, and release() makes its      *)
+(* replacement, idle (Static), or its unit is spare, for a later get() to  *)
+(* make (AutoScale, or the replacement's new() raised).  The pool is       *)
+(* closed: r is discarded.  A replacement may have r's identity.           *)
 release(c, r) ==
     /\ r \in held[c]
     /\ held' = [held EXCEPT ![c] = @ \ {r}]
     /\ \/ ~closed /\ idle' = idle \cup {r} /\ UNCHANGED spare
-       \/ ResetFails /\ ~closed /\ spare' = spare + 1 /\ UNCHANGED idle
+       \/ /\ ResetFails /\ ~closed
+          /\ \/ \E n \in (Resources \ Live) \cup {r} : idle' = idle \cup {n} /\ UNCHANGED spare
+             \/ spare' = spare + 1 /\ UNCHANGED idle
        \/ closed /\ UNCHANGED <<idle, spare>>
     /\ UNCHANGED <<queue, closed>>
 
-(* close(): idle resources are discarded, spare capacity forgotten; held  *)
-(* ones are discarded when released.  Calling it again changes nothing.   *)
+(* close(): idle resources are discarded, spare capacity forgotten; held   *)
+(* ones are discarded when released.  Calling it again changes nothing.    *)
 close ==
     /\ closed' = TRUE
     /\ idle' = {}
     /\ spare' = 0
     /\ UNCHANGED <<held, queue>>
 
-(* Any client's step: the pool used by clients you do not model one by    *)
+(* Any client's step: the pool used by clients you do not model one by     *)
 (* one.  The repository checks this module's guarantees below with it      *)
 (* (models/MCRPool.cfg).                                                   *)
 Next ==
@@ -170,12 +181,12 @@ TypeOK ==
     /\ closed \in BOOLEAN
 
 (* Never more than Maximum resources; while open, exactly Maximum units    *)
-(* between resources and spare capacity.                                  *)
+(* between resources and spare capacity.                                   *)
 Bounded ==
     /\ Cardinality(Live) + spare <= Maximum
     /\ ~closed => Cardinality(Live) + spare = Maximum
 
-(* A resource is in one place: idle, or in one client's guards.           *)
+(* A resource is in one place: idle, or in one client's guards.            *)
 Exclusive ==
     /\ idle \cap Held = {}
     /\ \A c, d \in Clients : c # d => held[c] \cap held[d] = {}
