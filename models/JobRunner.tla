@@ -1,4 +1,4 @@
------------------------------- MODULE JobRunner ------------------------------
+----------------------------- MODULE JobRunner ------------------------------
 (***************************************************************************)
 (* An example of a user's spec built on rpool's: a job runner whose jobs   *)
 (* each run on a worker thread, take a database connection from a pool     *)

@@ -1,4 +1,4 @@
--------------------------------- MODULE RPool --------------------------------
+------------------------------- MODULE RPool --------------------------------
 (***************************************************************************)
 (* rpool's pool as your spec sees it, for users who model their own        *)
 (* system in TLA+.  INSTANCE this module with your clients, resources and  *)
@@ -26,17 +26,23 @@
 (*     was; your step changes none of these variables.                     *)
 (*   - A waiter timing out, cancelled, woken by close() (PoolClosedError)  *)
 (*     or whose own new() raised: leave.                                   *)
+(*   - A guard dropped unreleased: its finalizer releases it, later and in *)
+(*     another thread; model the collector as a process taking release.    *)
 (*   - Growth by chunks: a get() here grows by one resource.  A chunk's    *)
 (*     other resources appear idle in rpool at once; that changes when     *)
 (*     resources exist, never how many may (at most Maximum).              *)
-(*   - Lifetimes, idle eviction and resize(): not modelled.                *)
+(*   - max_lifetime, max_idle, check on borrow: evict, a step of the pool  *)
+(*     to add to your Next if your pool has them.  resize(): not modelled. *)
 (*                                                                         *)
 (* The repository's models check rpool's code against the atomic Pool and  *)
 (* FifoPool specs (models/FreeList.tla, models/Waiting.tla), and its       *)
 (* linearizability checker checks real histories against tests/model.py;   *)
 (* this module states those rules one call at a time: capacity conserved   *)
-(* while open, FIFO among waiters, no call takes from a closed pool.  No   *)
-(* TLC check maps the code's model onto this module: it rests on those.    *)
+(* while open, FIFO among waiters, no call takes from a closed pool.       *)
+(* models/WaitingRPool.tla maps the waiting model onto this module, and    *)
+(* TLC checks that each of its steps is one of these or none (without      *)
+(* close() and failed new() or reset(): a mapping without prophecy         *)
+(* variables cannot place them; that file says why).                       *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -149,6 +155,18 @@ release(c, r) ==
        \/ closed /\ UNCHANGED <<idle, spare>>
     /\ UNCHANGED <<queue, closed>>
 
+(* An idle resource is discarded: it expired (max_lifetime), stayed idle   *)
+(* too long (max_idle), or failed check() when a get() took it (that get() *)
+(* then goes on, a step of its own).  As after a failed reset, a           *)
+(* replacement is made idle or the unit is spare.  Only with those         *)
+(* options.                                                                *)
+evict(r) ==
+    /\ ~closed
+    /\ r \in idle
+    /\ \/ \E n \in (Resources \ Live) \cup {r} : idle' = (idle \ {r}) \cup {n} /\ UNCHANGED spare
+       \/ idle' = idle \ {r} /\ spare' = spare + 1
+    /\ UNCHANGED <<held, queue, closed>>
+
 (* close(): idle resources are discarded, spare capacity forgotten; held   *)
 (* ones are discarded when released.  Calling it again changes nothing.    *)
 close ==
@@ -164,6 +182,7 @@ Next ==
     \/ \E c \in Clients :
           \/ get(c) \/ acquire(c) \/ wait(c) \/ leave(c)
           \/ \E r \in held[c] : release(c, r)
+    \/ \E r \in idle : evict(r)
     \/ close
 
 Spec == Init /\ [][Next]_vars
