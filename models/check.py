@@ -34,7 +34,9 @@ Steps, in order:
    verdict.
 
 TLC runs in a scratch directory (its states/ go under -metadir there), so the
-repository is never written to. Standard library only.
+repository is never written to. The spec rpool ships for users, RPool.tla, is
+not copied there: TLC finds it in src/rpool/testing/tla/ on its library path
+(-DTLA-Library), as a user's TLC does. Standard library only.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 That TLC accepts the spec, and rejects the planted bug of the example built
 on it, is checked by `make models` (MCRPool, MCJobRunner,
-MutantJobRunnerAudit); these tests check that users can find it.
+MutantJobRunnerAudit, MCWaitingRPool and its mutants); these tests check
+that users can find it, and that those checks stay in the models' run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,16 +51,39 @@ def test_every_file_of_the_spec_directory_is_package_data() -> None:
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
-def test_the_repository_models_use_the_shipped_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # models/check.py puts tla_path() on TLC's library path; a second
-    # RPool.tla in models/ would shadow it there.
-    assert not (ROOT / "models" / "RPool.tla").exists()
+def load_check(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """models/check.py, the models' runner, as a module."""
     loader = importlib.util.spec_from_file_location("models_check", ROOT / "models" / "check.py")
     assert loader is not None and loader.loader is not None
     check = importlib.util.module_from_spec(loader)
     monkeypatch.setitem(sys.modules, "models_check", check)  # for its dataclasses
     loader.loader.exec_module(check)
+    return check
+
+
+def test_the_repository_models_use_the_shipped_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # models/check.py puts tla_path() on TLC's library path; a second
+    # RPool.tla in models/ would shadow it there.
+    assert not (ROOT / "models" / "RPool.tla").exists()
+    check = load_check(monkeypatch)
     assert check.LIBRARY.resolve() == tla_path().resolve()
+
+
+def test_the_example_and_its_planted_bug_are_in_the_default_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    check = load_check(monkeypatch)
+    expected = {
+        "MCRPool": "pass",
+        "MCJobRunner": "pass",
+        "MutantJobRunnerAudit": "Invariant NoDeadlock",
+        "MCWaitingRPool": "pass",
+        "MutantWaitLifoUserView": "Action property UserSteps",
+        "MutantWaitLateTakesUserView": "Action property UserSteps",
+    }
+    for name, expect in expected.items():
+        config = check.read_config(ROOT / "models" / f"{name}.cfg")
+        assert (config.profile, config.expect) == ("default", expect), name
 
 
 def test_a_spec_that_is_not_on_disk_is_reported(
