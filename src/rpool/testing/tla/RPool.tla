@@ -52,7 +52,8 @@ CONSTANTS
                  \* take the identity of one discarded before it
     Maximum,     \* the bound: Static's count, or AutoScale's maximum
     Initial,     \* the resources the constructor makes (Static: Maximum)
-    ResetFails   \* your reset() or check() may fail: release() discards
+    ResetFails   \* your reset() may fail, or lifecycle options discard:
+                 \* release() may discard
 
 ASSUME Maximum \in Nat /\ Maximum <= Cardinality(Resources)
 ASSUME Initial \in 0..Maximum
@@ -74,13 +75,13 @@ Live == idle \cup Held
 (* Whether c waits in acquire().                                           *)
 Waiting(c) == c \in Range(queue)
 
-(* When get() returns None, if no client ever calls acquire(): nothing is  *)
-(* idle and no capacity is spare (a closed pool raises PoolClosedError     *)
-(* instead).  Once clients may wait, get() returns None also when someone  *)
-(* waits, and a concurrent get() may return None at any moment: it can     *)
-(* find the pool empty while another get() gives back, to a waiter, what   *)
-(* it had taken (docs/design.md, "Linearization").  So a None branch in    *)
-(* your process is guarded by Miss only if nobody calls acquire().         *)
+(* Where get() returns None.  If no client ever calls acquire(): exactly   *)
+(* when nothing is idle and no capacity is spare (a closed pool raises     *)
+(* PoolClosedError instead).  Once clients may wait: whenever someone      *)
+(* waits, and also at any other moment, since a concurrent get() can find  *)
+(* the pool empty while another get() gives back, to a waiter, what it had *)
+(* taken (docs/design.md, "Linearization").  So guard a None branch of     *)
+(* your process with Miss only if nobody calls acquire().                  *)
 Miss == queue # <<>> \/ (idle = {} /\ spare = 0)
 
 Init ==
