@@ -6,7 +6,7 @@
 (***************************************************************************)
 EXTENDS Waiting
 
-ASSUME Static /\ Closers = {} /\ ~NewFails /\ ~ResetFails
+ASSUME Static /\ Maximum = 1 /\ Closers = {} /\ ~NewFails
 
 View == INSTANCE WaitingRPool
 UserInit == View!User!Init

@@ -40,9 +40,10 @@
 (* this module states those rules one call at a time: capacity conserved   *)
 (* while open, FIFO among waiters, no call takes from a closed pool.       *)
 (* models/WaitingRPool.tla maps the waiting model onto this module, and    *)
-(* TLC checks that each of its steps is one of these or none (without      *)
-(* close() and failed new() or reset(): a mapping without prophecy         *)
-(* variables cannot place them; that file says why).                       *)
+(* TLC checks that each of its steps is one of these or none, for a Static *)
+(* pool of one resource whose reset() may fail, without close() and        *)
+(* growth: a mapping without prophecy variables cannot place those (that   *)
+(* file says why).                                                         *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
