@@ -32,6 +32,7 @@ SURFACE: dict[ModuleType, set[str]] = {
         "explore",
         "faulty",
         "interleave",
+        "tla_path",
     },
     strategies: {
         "LifecycleConfig",

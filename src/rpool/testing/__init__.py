@@ -19,6 +19,8 @@
 - `Leaks` (here): tracks the guards, waiting calls and pools some code leaves
   behind; rpool's pytest plugin (`_rpool_pytest_plugin`) runs it for the tests that opt in
   (marker `rpool_leaks`, fixture `rpool_leaks`, or ini `rpool_leaks = true`).
+- `tla_path` (here): the directory of `RPool.tla`, the pool as a TLA+ spec
+  that your own spec can INSTANCE.
 
 Importing `rpool` does not import this package, and this package imports
 neither Hypothesis nor pytest: the submodules that need them do, and both
@@ -48,6 +50,7 @@ from ._lincheck import Step as Step
 from ._lincheck import Verdict as Verdict
 from ._lincheck import check as check
 from ._options import PoolOptions as PoolOptions
+from ._tla import tla_path as tla_path
 
 __all__ = [
     "Call",
@@ -73,4 +76,5 @@ __all__ = [
     "explore",
     "faulty",
     "interleave",
+    "tla_path",
 ]
