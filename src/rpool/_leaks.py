@@ -221,7 +221,7 @@ class WatchedGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, no
     def release(self) -> None:
         record = self._record
         try:
-            PoolGuard.release(self)
+            super().release()  # PoolGuard's, or an ExpiringGuard's (watched_guard)
         finally:
             if not record.box:
                 try:
@@ -245,6 +245,22 @@ class WatchedGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, no
         PoolGuard.__del__(self)
 
 
+# The watched guard class of each guard class a hand-out may make: a pool
+# with max_lifetime hands out ExpiringGuards, whose release the watched
+# guard's must run (dict.setdefault keeps the first if two threads make one).
+_WATCHED_GUARDS: dict[type[Any], type[WatchedGuard]] = {PoolGuard: WatchedGuard}
+
+
+def watched_guard(cls: type[PoolGuard[Any]]) -> type[WatchedGuard]:
+    """The guard class that records a hand-out and releases as `cls` does."""
+    made = _WATCHED_GUARDS.get(cls)
+    if made is None:
+        made = _WATCHED_GUARDS.setdefault(
+            cls, type(f"Watched{cls.__name__}", (WatchedGuard, cls), {"__slots__": ()})
+        )
+    return made
+
+
 def _returned(pool: Pool[Any, Any], record: Record) -> None:
     """Tell a late return: the guard was given back after its leak was reported."""
     events = record.events
@@ -263,11 +279,11 @@ def _returned(pool: Pool[Any, Any], record: Record) -> None:
 
 def _hand_out(pool: Pool[Any, Any], watch: Watch, guard: PoolGuard[Any]) -> WatchedGuard:
     """Move `guard`'s resource into a WatchedGuard with a new record; scan a little."""
-    if type(guard) is WatchedGuard:  # handed out through get() already
+    if isinstance(guard, WatchedGuard):  # handed out through get() already
         return guard
     now = watch.clock()
     box = guard._box
-    watched = object.__new__(WatchedGuard)
+    watched: WatchedGuard = object.__new__(watched_guard(type(guard)))
     watched._pool = pool
     watched._record = record = Record(box, now, threading.current_thread().name, _frames())
     # The box passes to the new guard: both hold it for this one line, and
