@@ -3,7 +3,9 @@
     python tests/benchmarks/run.py [--quick] [--waiting-seconds S] [--json PATH] [--plot PATH]
 
 Prints a Markdown report (tables of medians, ranges and ratios, then the goals;
-then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py)
+then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py;
+then what check on borrow, expiry and leak detection add beside the peers'
+pings, tests/benchmarks/checks.py)
 to stdout and progress to stderr; writes every raw sample and the machine's
 description to a JSON file and the threads plot to a PNG, and prints both
 paths. Nothing here fails on a slow figure: a goal not met is reported.
@@ -39,7 +41,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
-from tests.benchmarks import waiting
+from tests.benchmarks import checks, waiting
 from tests.benchmarks.floor import DequeFloor
 from tests.benchmarks.goals import check_goals
 from tests.benchmarks.handrolled import LifoQueueSubject, LockedResetSubject, LockListSubject
@@ -112,7 +114,14 @@ def _commit() -> str | None:
 
 
 def _versions() -> dict[str, str]:
-    names = ("rpool", "SQLAlchemy", "generic-connection-pool", "matplotlib")
+    names = (
+        "rpool",
+        "SQLAlchemy",
+        "generic-connection-pool",
+        "psycopg",
+        "psycopg-pool",
+        "matplotlib",
+    )
     versions = {}
     for name in names:
         try:
@@ -174,6 +183,10 @@ def main(argv: list[str] | None = None) -> None:
     results = run_scenarios(settings, SUBJECTS, STALL_SUBJECTS)
     holds = waiting.measured_holds()
     waited = waiting.run(waiting_settings)
+    checks_settings = checks.QUICK if args.quick else checks.FULL
+    if args.repetitions is not None:
+        checks_settings = dataclasses.replace(checks_settings, repetitions=args.repetitions)
+    checked = checks.run(checks_settings)
     load_after = os.getloadavg()
     goals = check_goals(results, free_threaded=not machine["gil"])
     waiting_goals = waiting.check_goals(waited)
@@ -197,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(render(results, goals, settings.stall_others))
     print(waiting.render(waited, waiting_goals, waiting_settings, holds))
+    print(checks.render(checked, checks_settings.repetitions))
 
     record = {
         "started": started.isoformat(),
@@ -216,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         "units": UNITS,
         "results": results,
         "waiting": waiting.record(waiting_settings, holds, waited),
+        "checks": {"repetitions": checks_settings.repetitions, "tables": checked},
         "goals": [
             {
                 "goal": g.text,
