@@ -602,7 +602,7 @@ class Model:
             self._adopt_orphan()
 
     def _outlived(self, resource: int) -> bool:
-        """Whether an open pool's `resource` has reached its deadline (_expiring.outlived)."""
+        """Whether an open pool's `resource` reached its deadline (ExpiringGuard's CheckExpired)."""
         if self.max_lifetime is None or self.state.closed:
             return False
         return self.now >= self.deadlines.get(resource, math.inf)

@@ -247,21 +247,6 @@ class Lifecycle:
         assert self.max_lifetime is not None
         return now + self.max_lifetime * (1.0 - self.lifetime_jitter * random.random())
 
-    def hand_out(self, pool: Pool[Any, Any], guard: PoolGuard[Any]) -> PoolGuard[Any]:
-        """The guard the caller of a vetted pool's hand-out gets, for `guard` fresh from `Pool`'s.
-
-        `check_out`'s guard; with `max_lifetime`, moved into an
-        `ExpiringGuard`, whose release discards the resource if it has
-        expired meanwhile (_expiring.py). An interruption between the two
-        leaves a plain guard: its resource goes idle when given back, and
-        its expiry is found at the next hand-out or sweep.
-
-        Raises:
-            BaseException: as `check_out`.
-        """
-        guard = self.check_out(pool, guard)
-        return guard if self.max_lifetime is None else expiring(guard)
-
     def check_out(self, pool: Pool[Any, Any], guard: PoolGuard[Any]) -> PoolGuard[Any]:
         """Vet a guard `Pool.get()` just made; return the guard the caller gets.
 
@@ -467,7 +452,7 @@ def configure(
 
 
 class Vetted:
-    """What a pool with a lifecycle adds: each hand-out goes through `Lifecycle.hand_out`.
+    """What a pool with a lifecycle adds: each hand-out goes through `Lifecycle.check_out`.
 
     `acquire()` and `acquire_async()` hand out through `get()` and
     `_take_as_head()`, so these two overrides cover every hand-out.
@@ -480,7 +465,13 @@ class Vetted:
         guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
         if guard is None:
             return None
-        return self._lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        lifecycle = self._lifecycle
+        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        # With max_lifetime, the guard whose release discards an expired
+        # resource (_expiring.py). An interruption between the two leaves a
+        # plain guard: its resource goes idle when given back, and its
+        # expiry is found at the next hand-out or sweep.
+        return guard if lifecycle.max_lifetime is None else expiring(guard)
 
     get.__doc__ = Pool.get.__doc__
 
@@ -488,7 +479,13 @@ class Vetted:
         guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
         if guard is None:
             return None
-        return self._lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        lifecycle = self._lifecycle
+        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        # With max_lifetime, the guard whose release discards an expired
+        # resource (_expiring.py). An interruption between the two leaves a
+        # plain guard: its resource goes idle when given back, and its
+        # expiry is found at the next hand-out or sweep.
+        return guard if lifecycle.max_lifetime is None else expiring(guard)
 
 
 # The vetted class of each pool class, made once (dict.setdefault keeps the

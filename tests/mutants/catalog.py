@@ -451,8 +451,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "_expiring.py",
         (
             (
-                "            elif pool._closed or not outlived(pool, held[0]):",
-                "            elif True:  # the bug: no expiry test at release",
+                "            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(",
+                "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
             ),
         ),
     ),
