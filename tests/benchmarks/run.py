@@ -3,8 +3,10 @@
     python tests/benchmarks/run.py [--quick] [--waiting-seconds S] [--json PATH] [--plot PATH]
 
 Prints a Markdown report (tables of medians, ranges and ratios, then the goals;
-then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py,
-then pools of real PostgreSQL connections, tests/benchmarks/postgres.py)
+then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py;
+then what check on borrow, expiry and leak detection add beside the peers'
+pings, tests/benchmarks/checks.py; then pools of real PostgreSQL connections,
+tests/benchmarks/postgres.py)
 to stdout and progress to stderr; writes every raw sample and the machine's
 description to a JSON file and the threads plot to a PNG, and prints both
 paths. Nothing here fails on a slow figure: a goal not met is reported.
@@ -41,7 +43,7 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-from tests.benchmarks import waiting
+from tests.benchmarks import checks, waiting
 from tests.benchmarks.floor import DequeFloor
 from tests.benchmarks.goals import check_goals
 from tests.benchmarks.handrolled import LifoQueueSubject, LockedResetSubject, LockListSubject
@@ -126,7 +128,14 @@ def _commit() -> str | None:
 
 
 def _versions() -> dict[str, str]:
-    names = ("rpool", "SQLAlchemy", "generic-connection-pool", "matplotlib")
+    names = (
+        "rpool",
+        "SQLAlchemy",
+        "generic-connection-pool",
+        "psycopg",
+        "psycopg-pool",
+        "matplotlib",
+    )
     versions = {}
     for name in names:
         try:
@@ -206,6 +215,10 @@ def main(argv: list[str] | None = None) -> None:
     results = run_scenarios(settings, SUBJECTS, STALL_SUBJECTS)
     holds = waiting.measured_holds()
     waited = waiting.run(waiting_settings)
+    checks_settings = checks.QUICK if args.quick else checks.FULL
+    if args.repetitions is not None:
+        checks_settings = dataclasses.replace(checks_settings, repetitions=args.repetitions)
+    checked = checks.run(checks_settings)
     on_postgres = _on_postgres(args.quick)
     load_after = os.getloadavg()
     goals = check_goals(results, free_threaded=not machine["gil"])
@@ -230,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(render(results, goals, settings.stall_others))
     print(waiting.render(waited, waiting_goals, waiting_settings, holds))
+    print(checks.render(checked, checks_settings.repetitions))
     print()
     print(on_postgres)
 
@@ -251,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         "units": UNITS,
         "results": results,
         "waiting": waiting.record(waiting_settings, holds, waited),
+        "checks": {"repetitions": checks_settings.repetitions, "tables": checked},
         **_RAW,
         "goals": [
             {
