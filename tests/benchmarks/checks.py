@@ -345,7 +345,7 @@ def on_postgres(dsn: str, stack: ExitStack) -> Table:
         rows.append(Row(name, None if check is None else none, run))
     rows += queuepool_rows(lambda: psycopg.connect(dsn), PGDialect_psycopg(), stack)
     note = (
-        "psycopg connections to a throw-away server on 127.0.0.1 (tests/postgres.py's), "
+        "psycopg connections to a throw-away server on 127.0.0.1 (tests/pgcluster.py's), "
         "where a check is a network round trip; psycopg_pool's own `max_lifetime` (1 h by "
         "default) is on in both of its rows"
     )
