@@ -34,7 +34,9 @@ Steps, in order:
    verdict.
 
 TLC runs in a scratch directory (its states/ go under -metadir there), so the
-repository is never written to. Standard library only.
+repository is never written to. The spec rpool ships for users, RPool.tla, is
+not copied there: TLC finds it in src/rpool/testing/tla/ on its library path
+(-DTLA-Library), as a user's TLC does. Standard library only.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODELS = Path(__file__).resolve().parent
+
+# The spec users INSTANCE (RPool.tla), shipped in the wheel: TLC finds it on its
+# library path, as a user's TLC does (rpool.testing.tla_path()), so the
+# repository keeps one copy.
+LIBRARY = MODELS.parent / "src" / "rpool" / "testing" / "tla"
 
 # The official nightly that tlaplus/vscode-tlaplus ships, at the commit named in
 # the toolchain notes (TLC 2.20, rev 97e7dc3, pcal.trans 1.12).
@@ -220,7 +227,13 @@ def java_command(jar: Path) -> list[str]:
     community = jar.with_name("CommunityModules.jar")
     if community.is_file():
         classpath.append(str(community))
-    return [java, "-XX:+UseParallelGC", "-cp", os.pathsep.join(classpath)]
+    return [
+        java,
+        "-XX:+UseParallelGC",
+        f"-DTLA-Library={LIBRARY}",
+        "-cp",
+        os.pathsep.join(classpath),
+    ]
 
 
 def check_translations(java: list[str], scratch: Path) -> list[str]:

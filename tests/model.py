@@ -587,13 +587,44 @@ class Model:
             self._retire(resource)
             raise Boom("reset")
         if outcome == "ok":
-            self._put_idle(resource)
+            # CheckExpired: a guard's release (an ExpiringGuard's, with
+            # max_lifetime) discards an expired resource; an adopted orphan's
+            # (OrphanGuard's) does not: it goes idle and expires when found.
+            if adopt and self._outlived(resource):
+                self._expire(resource)
+            else:
+                self._put_idle(resource)
         else:
             self._retire(resource)
             if outcome == "none":
                 raise TypeError("reset() returned None")
         if adopt:
             self._adopt_orphan()
+
+    def _outlived(self, resource: int) -> bool:
+        """Whether an open pool's `resource` reached its deadline (ExpiringGuard's CheckExpired)."""
+        if self.max_lifetime is None or self.state.closed:
+            return False
+        return self.now >= self.deadlines.get(resource, math.inf)
+
+    def _expire(self, resource: int) -> None:
+        """_expiring.expire: counted, discarded, its unit replaced (Static) or spare.
+
+        The caller gave back a good resource: a `close()` or a replacement's
+        `new()` that raises is a RuntimeWarning, not an error of the release.
+        """
+        self.expired += 1
+        self._discard_quietly(resource)
+        if isinstance(self.mode, Static):
+            try:
+                replacement = self._create()
+            except Boom:
+                self._cancel(1)
+                self.warned.append(RuntimeWarning)
+                return
+            self._put_idle(replacement)
+        else:
+            self._return_capacity(1)
 
     def _adopt_orphan(self) -> bool:
         self.state, resource = take_orphan(self.state)

@@ -6,6 +6,7 @@ the same steps is models/Lifecycle.tla (docs/models.md, "Lifecycle").
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rpool import AutoScale, Pool, PoolClosedError, Static
+from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, Static
 
 from .resources import Boom, Res, Script
 
@@ -115,7 +116,7 @@ def test_an_expired_resource_is_replaced_when_handed_out(mode: Static | AutoScal
 
 
 def test_a_held_resource_is_never_discarded_however_old() -> None:
-    pool, _script, clock = lifecycle_pool(
+    pool, script, clock = lifecycle_pool(
         AutoScale(initial=1, maximum=3), max_lifetime=1.0, lifetime_jitter=0.0, max_idle=1.0
     )
     guard = pool.get()
@@ -129,7 +130,8 @@ def test_a_held_resource_is_never_discarded_however_old() -> None:
     pool.maintain()
     assert not held.closed
     assert guard.resource is held
-    guard.release()  # comes back expired: discarded when found idle
+    guard.release()  # comes back expired: discarded then, never while held
+    assert held in script.closed
     fresh = pool.get()
     assert fresh is not None and fresh.resource is not held and held.closed
 
@@ -163,7 +165,7 @@ def test_the_expired_resources_capacity_goes_to_a_waiter() -> None:
     while not pool._waiters:
         threading.Event().wait(0.001)
     clock.now = 6.0
-    guard.release()  # expired: the head discards it and makes its own
+    guard.release()  # expired: discarded and replaced, the replacement to the head
     waiter.join(10.0)
     assert served and served[0] is not old and old.closed
     assert pool.stats().expired == 1
@@ -189,6 +191,169 @@ def test_a_failed_renewal_gives_the_unit_back_as_spare_capacity() -> None:
     assert (stats.capacity, stats.idle, stats.in_use, stats.failed) == (0, 0, 0, 1)
     guard = pool.get()  # the spare unit is recreated on demand
     assert guard is not None and pool.stats().capacity == 1
+
+
+# Expiry when a resource comes back ------------------------------------------------
+
+
+def expired_guard(
+    mode: Static | AutoScale, **options: Any
+) -> tuple[Pool[Script, Res], Script, Clock, PoolGuard[Res]]:
+    """A pool with max_lifetime=10 (no jitter), and a guard held past its resource's deadline."""
+    pool, script, clock = lifecycle_pool(mode, max_lifetime=10.0, lifetime_jitter=0.0, **options)
+    guard = pool.get()
+    assert guard is not None
+    clock.now = 10.0
+    return pool, script, clock, guard
+
+
+def test_an_expired_resource_given_back_is_discarded_and_replaced_under_static() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=2))
+    old = guard.resource
+    assert old not in script.closed  # held past its deadline, never discarded while held
+    guard.release()
+    assert old in script.closed and old in script.resets  # reset first, then discarded
+    stats = pool.stats()
+    assert (stats.expired, stats.discarded, stats.created) == (1, 1, 3)
+    assert (stats.capacity, stats.idle, stats.in_use) == (2, 2, 0)
+    assert old not in [item for item in pool._free]  # never idle
+    assert guard.released
+    guard.release()  # a second release does nothing
+    assert pool.stats().expired == 1
+
+
+def test_an_expired_resource_given_back_frees_its_unit_under_autoscale() -> None:
+    pool, script, _clock, guard = expired_guard(AutoScale(initial=1, maximum=2))
+    old = guard.resource
+    guard.release()
+    assert old.closed
+    stats = pool.stats()
+    assert (stats.expired, stats.capacity, stats.idle, stats.created) == (1, 0, 0, 1)
+    fresh = pool.get()  # the spare unit makes a fresh resource on demand
+    assert fresh is not None and fresh.resource is not old and not fresh.resource.closed
+    assert len(live(script)) == 1
+
+
+def test_a_resource_given_back_before_its_deadline_goes_idle() -> None:
+    pool, _script, clock, guard = expired_guard(Static(count=1))
+    clock.now = 9.9
+    old = guard.resource
+    guard.release()
+    assert not old.closed and pool.stats().expired == 0
+    again = pool.get()
+    assert again is not None and again.resource is old
+
+
+def test_an_expired_resource_whose_reset_fails_counts_as_a_failed_reset() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=1))
+    script.reset_plan[:] = ["false"]
+    old = guard.resource
+    guard.release()
+    stats = pool.stats()
+    assert old.closed and (stats.expired, stats.discarded, stats.idle) == (0, 1, 1)
+
+
+def test_a_reset_that_raises_on_an_expired_resource_raises_as_always() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=1))
+    script.reset_plan[:] = ["raise"]
+    with pytest.raises(Boom):
+        guard.release()
+    stats = pool.stats()
+    assert (stats.expired, stats.discarded, stats.capacity, stats.idle) == (0, 1, 1, 1)
+
+
+def test_an_expired_resources_unit_goes_to_a_waiter_when_given_back() -> None:
+    pool, _script, _clock, guard = expired_guard(AutoScale(initial=1, maximum=1))
+    old = guard.resource
+    served: list[PoolGuard[Res]] = []
+    waiter = threading.Thread(target=lambda: served.append(pool.acquire(10.0)))
+    waiter.start()
+    while not pool._waiters:
+        threading.Event().wait(0.001)
+    guard.release()  # the unit is spare and the head waiter rung: it grows
+    waiter.join(10.0)
+    assert served and served[0].resource is not old and old.closed
+    assert pool.stats().expired == 1
+    # The waiter's guard was handed out by the head's take: it expires too.
+    fresh = served[0].resource
+    assert pool._lifecycle is not None
+    pool._lifecycle.clock = lambda: 100.0
+    served[0].release()
+    assert fresh.closed and pool.stats().expired == 2
+
+
+def test_close_raising_on_an_expired_resource_given_back_is_a_warning() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=1))
+    script.close_plan[:] = ["raise"]
+    with pytest.warns(RuntimeWarning, match="expired or idle"):
+        guard.release()
+    stats = pool.stats()
+    assert (stats.expired, stats.discarded, stats.capacity, stats.idle) == (1, 1, 1, 1)
+
+
+def test_a_failed_replacement_of_an_expired_resource_is_a_warning_and_the_unit_spare() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=1))
+    script.new_plan[:] = ["raise"]
+    with pytest.warns(RuntimeWarning, match="replacing an expired resource"):
+        guard.release()
+    stats = pool.stats()
+    assert (stats.expired, stats.failed, stats.capacity, stats.idle) == (1, 1, 0, 0)
+    again = pool.get()  # the spare unit is recreated on demand
+    assert again is not None and pool.stats().capacity == 1
+
+
+def test_an_interrupted_close_of_an_expired_resource_given_back_loses_nothing() -> None:
+    pool, script, _clock, guard = expired_guard(Static(count=1))
+    script.close_plan[:] = ["interrupt"]
+    with pytest.raises(KeyboardInterrupt):
+        guard.release()
+    # No replacement while a KeyboardInterrupt is on its way: the unit is an orphan, spare.
+    stats = pool.stats()
+    assert (stats.expired, stats.discarded, stats.capacity) == (1, 1, 0)
+    again = pool.get()  # adopts the unit and recreates a resource
+    assert again is not None and pool.stats().capacity == 1
+
+
+def test_a_closed_pool_discards_an_expired_resource_given_back_as_any_other() -> None:
+    pool, _script, _clock, guard = expired_guard(Static(count=1))
+    pool.close()
+    old = guard.resource
+    guard.release()
+    stats = pool.stats()
+    assert old.closed and (stats.expired, stats.capacity, stats.idle) == (0, 0, 0)
+
+
+def test_with_leak_detection_too_an_expired_resource_given_back_is_discarded() -> None:
+    pool, _script, _clock, guard = expired_guard(Static(count=1), leak_threshold=60.0)
+    old = guard.resource
+    with guard:
+        pass
+    stats = pool.stats()
+    assert old.closed and (stats.expired, stats.capacity, stats.idle) == (1, 1, 1)
+    assert pool._watch is not None and all(not r.box for r in pool._watch.records)
+
+
+def test_without_max_lifetime_the_guard_is_the_plain_one() -> None:
+    pool, _script, _clock = lifecycle_pool(Static(count=1), check=bool)
+    guard = pool.get()
+    assert guard is not None and type(guard) is PoolGuard
+
+
+def test_an_asyncio_waiters_expired_resource_is_discarded_when_given_back() -> None:
+    pool, _script, clock, guard = expired_guard(Static(count=1))
+    clock.now = 0.0
+
+    async def main() -> Res:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(guard.release)  # not expired: idle, and the waiter is served
+        async_guard = await pool.acquire_async(10.0)
+        clock.now = 10.0
+        resource = async_guard.resource
+        async_guard.release()
+        return resource
+
+    resource = asyncio.run(main())
+    assert resource.closed and pool.stats().expired == 1
 
 
 # Idle eviction ----------------------------------------------------------------

@@ -76,6 +76,9 @@ def fast_switching() -> Iterator[None]:
     sys.setswitchinterval(previous)
 
 
+# Snapshots of stats() the monitor must check while the clients run.
+MIN_SNAPSHOTS = 200
+
 MODES = [
     Static(4),
     AutoScale(initial=0, maximum=5, chunk_size=2),
@@ -94,10 +97,16 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
     stop = threading.Event()
     errors: list[BaseException] = []
     snapshots = [0]
+    calls: list[int] = []  # each client's count, appended (atomic) when it ends
 
     def client() -> None:
         try:
-            for _ in range(400):
+            # At least 400 calls each, and on until the monitor has checked
+            # MIN_SNAPSHOTS snapshots taken while the clients run: on 3.13t a
+            # snapshot costs as much as many calls, and 400 calls leave too few.
+            done = 0
+            while done < 400 or (snapshots[0] < MIN_SNAPSHOTS and done < 400_000):
+                done += 1
                 try:
                     guard = pool.get()
                 except RuntimeError:
@@ -106,6 +115,7 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
                     continue
                 with contextlib.suppress(RuntimeError):
                     guard.release()
+            calls.append(done)
         except BaseException as error:
             errors.append(error)
 
@@ -128,12 +138,13 @@ def test_capacity_never_exceeds_maximum_and_accounting_balances(
     stop.set()
     watcher.join()
     assert errors == []
+    assert snapshots[0] >= MIN_SNAPSHOTS
     if maximum is not None:
         assert census.peak <= maximum
     s = pool.stats()
     record_checked(
         "fault storms",
-        calls=6 * 400,
+        calls=sum(calls),
         failed_new=s.failed,
         discarded=s.discarded,
         stats_checked=snapshots[0],

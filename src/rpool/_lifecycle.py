@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._drive import run
+from ._expiring import expiring
 from ._guard import PoolGuard
 from ._maintainer import Maintainer
 from ._pool import Pool
@@ -465,7 +466,13 @@ class Vetted:
         guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
         if guard is None:
             return None
-        return self._lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        lifecycle = self._lifecycle
+        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        # With max_lifetime, the guard whose release discards an expired
+        # resource (_expiring.py). An interruption between the two leaves a
+        # plain guard: its resource goes idle when given back, and its
+        # expiry is found at the next hand-out or sweep.
+        return guard if lifecycle.max_lifetime is None else expiring(guard)
 
     get.__doc__ = Pool.get.__doc__
 
@@ -473,7 +480,13 @@ class Vetted:
         guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
         if guard is None:
             return None
-        return self._lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        lifecycle = self._lifecycle
+        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
+        # With max_lifetime, the guard whose release discards an expired
+        # resource (_expiring.py). An interruption between the two leaves a
+        # plain guard: its resource goes idle when given back, and its
+        # expiry is found at the next hand-out or sweep.
+        return guard if lifecycle.max_lifetime is None else expiring(guard)
 
 
 # The vetted class of each pool class, made once (dict.setdefault keeps the

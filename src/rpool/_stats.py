@@ -76,7 +76,7 @@ class PoolStats:
     buckets add up to less than `waited`."""
 
     expired: int = 0
-    """Resources discarded for outliving `max_lifetime`, when handed out."""
+    """Resources discarded for outliving `max_lifetime`: found idle by a caller, or given back."""
     evicted: int = 0
     """Idle resources discarded after `max_idle` (by a call's sweep step or `maintain()`)."""
     leaks: int = 0

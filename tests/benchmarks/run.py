@@ -3,7 +3,10 @@
     python tests/benchmarks/run.py [--quick] [--waiting-seconds S] [--json PATH] [--plot PATH]
 
 Prints a Markdown report (tables of medians, ranges and ratios, then the goals;
-then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py)
+then the waiting benchmark's tables and goals, tests/benchmarks/waiting.py;
+then what check on borrow, expiry and leak detection add beside the peers'
+pings, tests/benchmarks/checks.py; then pools of real PostgreSQL connections,
+tests/benchmarks/postgres.py)
 to stdout and progress to stderr; writes every raw sample and the machine's
 description to a JSON file and the threads plot to a PNG, and prints both
 paths. Nothing here fails on a slow figure: a goal not met is reported.
@@ -37,9 +40,10 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
+from types import ModuleType
 from typing import Any
 
-from tests.benchmarks import waiting
+from tests.benchmarks import checks, waiting
 from tests.benchmarks.floor import DequeFloor
 from tests.benchmarks.goals import check_goals
 from tests.benchmarks.handrolled import LifoQueueSubject, LockedResetSubject, LockListSubject
@@ -47,6 +51,7 @@ from tests.benchmarks.report import render
 from tests.benchmarks.rpool_pool import RpoolPool
 from tests.benchmarks.scenarios import UNITS, Settings, run_scenarios
 from tests.benchmarks.subject import Subject
+from tests.pgcluster import server_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +64,17 @@ def _peer(module: str, name: str) -> type[Subject] | None:
         return None
     return found
 
+
+def _optional(module: str) -> ModuleType | None:
+    """tests.benchmarks.`module`, or None if a package it needs is missing."""
+    try:
+        return importlib.import_module(f"tests.benchmarks.{module}")
+    except ImportError:
+        return None
+
+
+#: The PostgreSQL benchmark: its drivers are in .venv/bench only.
+postgres = _optional("postgres")
 
 #: The peers that need a package of their own.
 PEERS = {
@@ -112,7 +128,14 @@ def _commit() -> str | None:
 
 
 def _versions() -> dict[str, str]:
-    names = ("rpool", "SQLAlchemy", "generic-connection-pool", "matplotlib")
+    names = (
+        "rpool",
+        "SQLAlchemy",
+        "generic-connection-pool",
+        "psycopg",
+        "psycopg-pool",
+        "matplotlib",
+    )
     versions = {}
     for name in names:
         try:
@@ -132,6 +155,24 @@ def _machine() -> dict[str, Any]:
         "cpu": _cpu(),
         "cores": os.cpu_count(),
     }
+
+
+def _on_postgres(quick: bool) -> str:
+    """The PostgreSQL benchmark's report, or why it was left out; its raw results in `_RAW`."""
+    if postgres is None:
+        return "## PostgreSQL\n\nLeft out: psycopg, psycopg_pool or asyncpg is not installed."
+    if server_binaries() is None:
+        return "## PostgreSQL\n\nLeft out: no PostgreSQL server binaries (package `postgresql`)."
+    settings = postgres.QUICK if quick else postgres.FULL
+    with postgres.server() as dsn:
+        results = postgres.run(settings, dsn)
+    _RAW["postgres"] = postgres.record(results)
+    report: str = postgres.render(results, settings)
+    return report
+
+
+#: Raw results of the optional parts, for the JSON record.
+_RAW: dict[str, Any] = {}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,6 +215,11 @@ def main(argv: list[str] | None = None) -> None:
     results = run_scenarios(settings, SUBJECTS, STALL_SUBJECTS)
     holds = waiting.measured_holds()
     waited = waiting.run(waiting_settings)
+    checks_settings = checks.QUICK if args.quick else checks.FULL
+    if args.repetitions is not None:
+        checks_settings = dataclasses.replace(checks_settings, repetitions=args.repetitions)
+    checked = checks.run(checks_settings)
+    on_postgres = _on_postgres(args.quick)
     load_after = os.getloadavg()
     goals = check_goals(results, free_threaded=not machine["gil"])
     waiting_goals = waiting.check_goals(waited)
@@ -197,6 +243,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(render(results, goals, settings.stall_others))
     print(waiting.render(waited, waiting_goals, waiting_settings, holds))
+    print(checks.render(checked, checks_settings.repetitions))
+    print()
+    print(on_postgres)
 
     record = {
         "started": started.isoformat(),
@@ -216,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
         "units": UNITS,
         "results": results,
         "waiting": waiting.record(waiting_settings, holds, waited),
+        "checks": {"repetitions": checks_settings.repetitions, "tables": checked},
+        **_RAW,
         "goals": [
             {
                 "goal": g.text,

@@ -51,6 +51,7 @@ from tests.model import (
     Grant,
     Item,
     State,
+    drain_free,
     enqueue,
     head,
     leave,
@@ -63,10 +64,14 @@ from tests.model import (
 __all__ = [
     "CheckWaiters",
     "Enqueue",
+    "Evict",
     "Input",
     "Leave",
+    "Lower",
+    "Pay",
     "PoolSpec",
     "PutIdle",
+    "Raise",
     "ReturnGrant",
     "SetClosed",
     "SpecState",
@@ -151,7 +156,58 @@ class Leave:
     why: str
 
 
-Input = TakeFree | PutIdle | ReturnGrant | SetClosed | CheckWaiters | Yield | Enqueue | Leave
+# Lifecycle (src/rpool/_lifecycle.py, _resize.py): histories of
+# tests/lincheck/lifecycle.py. Time is not in the spec: whether a resource
+# was due to expire or idle long enough is the clock's business, checked by
+# the sequential tests; these actions check what expiry, eviction and
+# resize() do to the free list and the capacity, concurrently.
+
+
+@dataclass(frozen=True, slots=True)
+class Evict:
+    """A sweep (in a vetted get() or maintain()) pops `resource` off the top and discards it.
+
+    Its unit comes back as a separate ReturnGrant(1), after the discard.
+    """
+
+    resource: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lower:
+    """resize() lowers the bound by `units`: that much debt, paid by Pay steps."""
+
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pay:
+    """A debt payment takes `resource` from the cold (left) end and retires its unit."""
+
+    resource: int
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    """resize() raises the bound by `units`: debt is cancelled first, the rest is spare (1 each)."""
+
+    units: int
+
+
+Input = (
+    TakeFree
+    | PutIdle
+    | ReturnGrant
+    | SetClosed
+    | CheckWaiters
+    | Yield
+    | Enqueue
+    | Leave
+    | Evict
+    | Lower
+    | Pay
+    | Raise
+)
 
 Hand = tuple[int, Item | None, bool]
 """A get() between its pop and its Yield: (owner, what it popped, whether it saw waiters)."""
@@ -168,6 +224,8 @@ class SpecState:
     hands: frozenset[Hand] = frozenset()
     decided: frozenset[int] = frozenset()
     """Waiters that decided to time out and have not left yet (split form only)."""
+    debt: int = 0
+    """Units a lowered bound has yet to retire (Lifecycle.debt)."""
 
 
 class PoolSpec:
@@ -196,7 +254,26 @@ class PoolSpec:
             return self._leave(spec, action)
         if isinstance(action, CheckWaiters | Yield):
             return self._hand(spec, action)
+        if isinstance(action, Evict | Lower | Pay | Raise):
+            return self._lifecycle(spec, action)
         return self._take_free(spec, action)
+
+    def _lifecycle(self, spec: SpecState, action: Evict | Lower | Pay | Raise) -> list[SpecState]:
+        state = spec.model
+        if isinstance(action, Evict):
+            after, item = take_free(state)  # the sweep's pop: the top, the same as get()'s
+            return [replace(spec, model=after)] if item == action.resource else []
+        if isinstance(action, Pay):
+            after, item = drain_free(state)  # the payment's popleft: the cold end
+            if spec.debt == 0 or item != action.resource:
+                return []
+            return [replace(spec, model=after, debt=spec.debt - 1)]
+        if isinstance(action, Lower):
+            return [replace(spec, debt=spec.debt + action.units)]
+        cancelled = min(action.units, spec.debt)
+        for _ in range(action.units - cancelled):
+            state = return_grant(state, 1)
+        return [replace(spec, model=state, debt=spec.debt - cancelled)]
 
     def _leave(self, spec: SpecState, action: Leave) -> list[SpecState]:
         state, waiter, why = spec.model, action.waiter, action.why
@@ -240,7 +317,7 @@ class PoolSpec:
                 return []
             units = held[0]
             owed = owed - {(action.owner, units)}
-        return [SpecState(return_grant(spec.model, units), owed)]
+        return [replace(spec, model=return_grant(spec.model, units), owed=owed)]
 
     def _take_free(self, spec: SpecState, take: TakeFree) -> list[SpecState]:
         state = spec.model

@@ -15,10 +15,14 @@ from rpool.testing import Operation, check
 from tests.lincheck.spec import (
     CheckWaiters,
     Enqueue,
+    Evict,
     Input,
     Leave,
+    Lower,
+    Pay,
     PoolSpec,
     PutIdle,
+    Raise,
     ReturnGrant,
     SetClosed,
     SpecState,
@@ -160,6 +164,46 @@ def test_closed_before_close_began_is_rejected() -> None:
 def test_an_unbounded_pool_never_returns_none() -> None:
     assert not verdict_of((), pool_op(0, 1, 0, TakeFree("empty")), bounded=False)
     assert verdict_of((), pool_op(0, 1, 0, TakeFree("grow", units=3)), bounded=False)
+
+
+# --- lifecycle: eviction, payments of a lowered bound, a raise ---------------------
+
+
+def test_an_eviction_takes_the_top_and_its_unit_comes_back() -> None:
+    evict = pool_op(0, 1, 0, Evict(1))
+    back = pool_op(2, 3, 0, ReturnGrant(1))
+    assert verdict_of((0, 1), evict, back)
+    assert not verdict_of((0, 1), pool_op(0, 1, 0, Evict(0)))  # the cold end: not a pop
+    assert not verdict_of((0, 1), evict, pool_op(4, 5, 1, TakeFree("reuse", 1)))  # gone
+    # The unit is spare again: a get grows from it.
+    assert verdict_of(
+        (0, 1), evict, back, pool_op(4, 5, 1, TakeFree("reuse", 0)),
+        pool_op(6, 7, 1, TakeFree("grow", units=1)),
+    )  # fmt: skip
+
+
+def test_an_eviction_of_a_held_resource_is_rejected() -> None:
+    take = pool_op(0, 1, 0, TakeFree("reuse", 1))
+    assert not verdict_of((0, 1), take, pool_op(2, 3, 1, Evict(1)))
+
+
+def test_a_payment_needs_debt_and_takes_the_cold_end() -> None:
+    lower = pool_op(0, 5, 0, Lower(1))
+    assert verdict_of((0, 1), lower, pool_op(1, 4, 0, Pay(0)))
+    assert not verdict_of((0, 1), lower, pool_op(1, 4, 0, Pay(1)))  # the hot end
+    assert not verdict_of((0, 1), pool_op(1, 4, 0, Pay(0)))  # no debt
+    # One unit of debt pays once.
+    assert not verdict_of((0, 1), lower, pool_op(1, 4, 0, Pay(0)), pool_op(2, 4, 1, Pay(1)))
+
+
+def test_a_raise_cancels_debt_before_adding_spare_capacity() -> None:
+    lowered = (pool_op(0, 1, 0, Lower(2)), pool_op(2, 3, 0, Raise(3)))
+    # 2 units of debt cancelled, 1 spare: one growth, not two.
+    assert verdict_of((), *lowered, pool_op(4, 5, 1, TakeFree("grow", units=1)))
+    assert not verdict_of(
+        (), *lowered, pool_op(4, 5, 1, TakeFree("grow", units=1)),
+        pool_op(6, 7, 1, TakeFree("grow", units=1)),
+    )  # fmt: skip
 
 
 def test_a_history_of_hundreds_of_operations_is_checked_in_few_configurations() -> None:

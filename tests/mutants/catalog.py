@@ -439,6 +439,18 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "expired-put-back-at-release",
+        "an expired resource is discarded when it comes back (the release of a resource past "
+        "its max_lifetime makes it idle again)",
+        "_expiring.py",
+        (
+            (
+                "            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(",
+                "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
+            ),
+        ),
+    ),
+    Mutant(
         "resize-overshoot",
         "capacity bound after a resize (a raise adds its units as spare capacity without "
         "cancelling the debt of an earlier lowering)",

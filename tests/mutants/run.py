@@ -56,7 +56,11 @@ LAYERS: dict[str, list[str]] = {
     "wait-free": ["tests/test_waitfree.py"],
     "interrupts": ["tests/test_interrupts.py", "tests/test_exception_safety.py"],
     "waiting": ["tests/test_waiting_schedules.py"],
-    "lifecycle": ["tests/test_lifecycle.py", "tests/test_lifecycle_interrupts.py"],
+    "lifecycle": [
+        "tests/test_lifecycle.py",
+        "tests/test_lifecycle_interrupts.py",
+        "tests/test_lifecycle_parallel.py",
+    ],
     "fork-leaks": ["tests/test_fork.py", "tests/test_leaks.py"],
     "threads": ["tests/test_parallel.py", "-k", "threaded"],
 }

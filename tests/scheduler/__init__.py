@@ -1,19 +1,17 @@
-"""A deterministic scheduler for real threads: one atomic step at a time.
+"""rpool's deterministic scheduler, as its own tests use it.
 
-`Scheduler` runs threads one at a time, switching only at scheduling points;
-`choosers` decide the order (replay, random, PCT, Hypothesis-drawn);
-`explore.bounded_schedules` enumerates all schedules up to a preemption bound;
-`instrument.ScheduledPool` is a pool whose steps are scheduling points, and
-whose waiters park at a point where the scheduler decides between a ring and
-a timeout.
-See docs/testing.md.
+The scheduler is shipped in `rpool.testing` (`_scheduler.py`, `_choosers.py`,
+`_explore.py`, `_instrument.py`), where users' interleaving tests run on it
+too; these modules re-export it under the names rpool's tests import, and
+add what only those tests need (`instrument.ScheduledPool(waiting=False)`,
+`seam_cost.py`). See docs/testing.md.
 """
 
-from .scheduler import Chooser as Chooser
-from .scheduler import Run as Run
-from .scheduler import Scheduler as Scheduler
-from .scheduler import Step as Step
-from .scheduler import point as point
-from .scheduler import quiet as quiet
+from rpool.testing._scheduler import Chooser as Chooser
+from rpool.testing._scheduler import Run as Run
+from rpool.testing._scheduler import Scheduler as Scheduler
+from rpool.testing._scheduler import Step as Step
+from rpool.testing._scheduler import point as point
+from rpool.testing._scheduler import quiet as quiet
 
 __all__ = ["Chooser", "Run", "Scheduler", "Step", "point", "quiet"]

@@ -1,246 +1,29 @@
-"""A `Pool` whose every shared-state access is a scheduling point, named by model action.
+"""The instrumented pool of rpool's tests: rpool.testing's, plus a pool whose callers never wait.
 
-The pool's shared state lives in containers whose types are class attributes
-of `Pool` (`_deque_type`, `_tally_type`), read only by the constructor, and
-in the `_closed` slot. `ScheduledPool` substitutes subclasses of the
-containers whose methods call `point()` first, and turns `_closed` into a
-property that does the same, so the production classes carry no test code
-and pay nothing for it (docs/testing.md has the measurement).
-
-Each point is named by the model action (models/FreeList.tla) of the step it
-stands in front of, and by the operation itself (`free.pop`, ...):
-
-| operation | action |
-|---|---|
-| `free.__len__`, `free.pop()`, `free[-1]` in get | TakeFree |
-| `free.__len__`, `waiters.__len__` in `waiting()` (leaving) | PassOn |
-| `free.pop()` in `_drain` | DrainFree |
-| `free.append()`, `free.extend()`, `free += ...` | PutIdle |
-| `free.appendleft()` | ReturnGrant |
-| `free.copy()`, `waiters.copy()` | (none: a snapshot reads, changes nothing) |
-| `waiters.__len__` | CheckWaiters |
-| `waiters[0]`, a read of `waiter.alive` | CheckHead |
-| `waiters.append()` (or `appendleft()`) | Enqueue |
-| the store `waiter.alive = False`, `waiters.remove()` | Leave |
-| `waiter.put(None)` | Ring |
-| `waiter.get(timeout=...)` | Park |
-| `orphans += ...` in `PoolGuard.__del__` | Orphan |
-| `orphans += ...` in a handler | Recover |
-| `orphans.__len__`, `orphans.pop()` | TakeOrphan |
-| read of `_closed` | CheckClosed |
-| write of `_closed` | SetClosed |
-| `next(counter)`, `counter.value` | (none: counters are not model variables) |
-
-The user callbacks (Create, Reset, Discard) are points in tests/probe.py, and
-Claim is a point the test harness places just before `guard.release()`, whose
-first step is the claim. Points in threads no scheduler runs do nothing.
-
-Waiting (`acquire()`). `Pool._waiter_type` and `Pool._clock` are seams too:
-a `ScheduledPool` gets its own `VirtualClock`, which stands still until a
-waiter's park times out, and `ScheduledWaiter`s that park at a point, Park,
-whose step is the park's return. The scheduler picks a parked thread only if
-it can return: it was rung (a token is pending: the park returns it), or it
-has a timeout (the park then times out: the clock jumps just past that
-waiter's deadline, and the park raises `queue.Empty`, so the waiting
-generator sees its deadline passed). A thread parked with no token and no
-timeout is not runnable until some other thread rings it (tests/scheduler/
-scheduler.py, "Parked threads"). No wall-clock time passes in a scheduled
-run. Outside one (a thread no scheduler runs, or after the run let every
-thread go), a park with a token returns it, one with a timeout times out at
-once on the virtual clock, and one with neither really waits for a ring.
+Everything but `ScheduledPool(waiting=False)` is rpool.testing._instrument's
+(see its docstring for the scheduling points and the action naming each).
 """
 
 from __future__ import annotations
 
-import math
-import sys
 from collections import deque
-from queue import Empty
-from typing import Any, ClassVar, Self, SupportsIndex, TypeVar
+from typing import Any, TypeVar
 
-from rpool import Pool, ScaleMode
+from rpool import ScaleMode
 from rpool._poolable import Factory, Poolable
-from rpool._stats import Tally
-from rpool._waiters import ThreadWaiter
-
-from .scheduler import point
+from rpool.testing import _instrument
+from rpool.testing._instrument import _CLOSED as _CLOSED
+from rpool.testing._instrument import ScheduledDeque as ScheduledDeque
+from rpool.testing._instrument import ScheduledTally as ScheduledTally
+from rpool.testing._instrument import ScheduledWaiter as ScheduledWaiter
+from rpool.testing._instrument import VirtualClock as VirtualClock
 
 __all__ = ["ScheduledDeque", "ScheduledPool", "ScheduledTally", "ScheduledWaiter", "VirtualClock"]
 
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
 
-# The member descriptor of Pool's `_closed` slot, which the property below
-# reads and writes once it has stopped at its point.
-_CLOSED: Any = Pool.__dict__["_closed"]
-# Likewise for ThreadWaiter's `alive` slot.
-_ALIVE: Any = ThreadWaiter.__dict__["alive"]
 
-
-def _caller() -> str:
-    # Frames: 0 here, 1 the instrumented method, 2 the pool's method calling it.
-    return sys._getframe(2).f_code.co_name
-
-
-class ScheduledDeque(deque[Any]):
-    """A deque that stops at a scheduling point before each operation the pool uses."""
-
-    role = "free"
-    """"free", "orphans" or "waiters": which of the pool's deques this is."""
-
-    _LEN_ACTION: ClassVar[dict[str, str]] = {
-        "free": "TakeFree",
-        "orphans": "TakeOrphan",
-        "waiters": "CheckWaiters",
-    }
-
-    def __len__(self) -> int:
-        caller = _caller()
-        if caller == "__del__":
-            # A guard's finalizer reads `waiters` after its Orphan step, to
-            # ring a parked head: folded into that step, since a finalizer
-            # has one point (scheduler.py, "Finalizers").
-            return super().__len__()
-        # A waiter leaving reads both `free` and `waiters` to pass on.
-        action = "PassOn" if caller == "waiting" else self._LEN_ACTION[self.role]
-        point(action, f"{self.role}.len")
-        return super().__len__()
-
-    # deque narrows Sequence's signatures of these two the same way (typeshed).
-    def __getitem__(self, index: SupportsIndex, /) -> Any:  # type: ignore[override]
-        point("CheckHead" if self.role == "waiters" else "TakeFree", f"{self.role}.getitem")
-        return super().__getitem__(index)
-
-    def remove(self, item: Any, /) -> None:
-        point("Leave", f"{self.role}.remove")
-        super().remove(item)
-
-    def pop(self) -> Any:  # type: ignore[override]
-        if self.role == "orphans":
-            action = "TakeOrphan"
-        else:
-            action = "DrainFree" if _caller() == "_drain" else "TakeFree"
-        point(action, f"{self.role}.pop")
-        return super().pop()
-
-    def popleft(self) -> Any:
-        point("DrainFree", f"{self.role}.popleft")
-        return super().popleft()
-
-    def append(self, item: Any, /) -> None:
-        action = {"free": "PutIdle", "orphans": "Orphan", "waiters": "Enqueue"}[self.role]
-        point(action, f"{self.role}.append")
-        super().append(item)
-
-    def appendleft(self, item: Any, /) -> None:
-        point("Enqueue" if self.role == "waiters" else "ReturnGrant", f"{self.role}.appendleft")
-        super().appendleft(item)
-
-    def extend(self, items: Any, /) -> None:
-        point("PutIdle", f"{self.role}.extend")
-        super().extend(items)
-
-    def __iadd__(self, items: Any, /) -> Self:  # type: ignore[misc]  # deque's own pair
-        if self.role == "free":
-            action = "PutIdle"
-        else:
-            action = "Orphan" if _caller() == "__del__" else "Recover"
-        point(action, f"{self.role}.iadd")
-        # deque.__iadd__ of a subclass extends in C without calling extend().
-        return super().__iadd__(items)
-
-    def copy(self) -> ScheduledDeque:
-        point(None, f"{self.role}.copy")
-        # deque.copy() of a subclass would call len() through this class; the
-        # copy is one step, so it is made without further points.
-        copied = ScheduledDeque(super().__iter__())
-        copied.role = self.role
-        return copied
-
-
-class ScheduledTally(Tally):
-    """A counter that stops at a scheduling point before each increment and read."""
-
-    name = "counter"
-
-    def __next__(self) -> int:
-        point(None, f"{self.name}.next")
-        return int(super().__next__())
-
-    @property
-    def value(self) -> int:
-        point(None, f"{self.name}.value")
-        text = Tally.__repr__(self)
-        return int(text[text.index("(") + 1 : -1])
-
-
-class VirtualClock:
-    """A pool's clock (`Pool._clock`) in a scheduled run: it moves only when a park times out."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def expire(self, timeout: float) -> None:
-        """Move just past `timeout` seconds from now: a deadline read then has passed."""
-        self.now = max(self.now, math.nextafter(self.now + timeout, math.inf))
-
-
-class ScheduledWaiter(ThreadWaiter):
-    """A thread's waiter whose park, ring and `alive` flag are scheduling points.
-
-    `clock` is the pool's `VirtualClock` (a `ScheduledPool` makes a subclass
-    per pool that sets it). `park` is the timeout of the park in progress:
-    None while not parked, `math.inf` for a park with no timeout.
-    """
-
-    clock: ClassVar[VirtualClock] = VirtualClock()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.park: float | None = None
-
-    @property  # the slot, read and written through a point
-    def alive(self) -> bool:
-        point("CheckHead", "waiter.alive")
-        return bool(_ALIVE.__get__(self))
-
-    @alive.setter
-    def alive(self, value: bool) -> None:
-        if not value:  # the constructor's store is not a step: nobody sees the waiter yet
-            point("Leave", "waiter.alive")
-        _ALIVE.__set__(self, value)
-
-    def peek_alive(self) -> bool:
-        """`alive`, read without a scheduling point (for checks made between steps)."""
-        return bool(_ALIVE.__get__(self))
-
-    def can_return(self) -> bool:
-        """Whether the park in progress can return now: rung, or it has a timeout."""
-        return not self.empty() or self.park != math.inf
-
-    def put(self, item: None, block: bool = True, timeout: float | None = None) -> None:
-        point("Ring", "waiter.put")
-        super().put(item, block, timeout)
-
-    def get(self, block: bool = True, timeout: float | None = None) -> None:
-        self.park = math.inf if timeout is None else timeout
-        try:
-            point("Park", "waiter.get", self.can_return)
-        finally:
-            self.park = None
-        if not self.empty():  # rung: the park returns the token at once
-            return super().get(False)
-        if timeout is None:  # not scheduled (any more): wait for a real ring
-            return super().get()
-        self.clock.expire(timeout)
-        raise Empty
-
-
-# Pool is @final for users; this test seam is its only subclass, and exists so
-# that the reads and writes of the `_closed` slot become scheduling points.
 class _NeverWaited(deque[Any]):
     """The waiter queue of a pool whose callers never wait: always empty, reads are no points."""
 
@@ -250,11 +33,9 @@ class _NeverWaited(deque[Any]):
     appendleft = append
 
 
-class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
-    """A `Pool` whose shared-state steps are scheduling points; otherwise the same."""
-
-    _deque_type = ScheduledDeque
-    _tally_type = ScheduledTally
+# mypy counts a subclass of a subclass of the @final Pool as one of Pool too.
+class ScheduledPool(_instrument.ScheduledPool[C, R]):  # type: ignore[misc]
+    """rpool.testing's `ScheduledPool` (with a context), whose waiter queue may be a constant."""
 
     def __init__(
         self, resource: Factory[C, R], mode: ScaleMode, context: C, *, waiting: bool = True
@@ -269,28 +50,5 @@ class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
         guard) into two steps with the resource in no one's hands between.
         """
         super().__init__(resource, mode, context)
-        self._orphans.role = "orphans"  # type: ignore[attr-defined]
-        if waiting:
-            self._waiters.role = "waiters"  # type: ignore[attr-defined]
-        else:
+        if not waiting:
             self._waiters = _NeverWaited()
-        # This pool's own time, and waiters that read it (instance attributes
-        # shadow the class's seams: unlike Pool, this subclass has a __dict__).
-        self.clock = clock = VirtualClock()
-        self._clock = clock
-        self._waiter_type = type("ScheduledWaiter", (ScheduledWaiter,), {"clock": clock})
-        # Name each counter after its slot (`_created` is "created").
-        for slot in Pool.__slots__:
-            counter = getattr(self, slot, None)
-            if isinstance(counter, ScheduledTally):
-                counter.name = slot.lstrip("_")
-
-    @property
-    def _closed(self) -> object:
-        point("CheckClosed", "closed.read")
-        return bool(_CLOSED.__get__(self))
-
-    @_closed.setter
-    def _closed(self, value: object) -> None:
-        point("SetClosed", "closed.write")
-        _CLOSED.__set__(self, value)

@@ -1,21 +1,32 @@
-"""Hypothesis strategies for pool configurations: scale modes and fault plans.
+"""Hypothesis strategies for pool configurations: scale modes, fault plans, lifecycle options.
 
 Needs Hypothesis (`pip install rpool[testing]`). Each strategy shrinks toward
-the simplest case: the smallest Static pool, and plans that inject nothing.
+the simplest case: the smallest Static pool, plans that inject nothing, and
+every lifecycle option off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from hypothesis import strategies as st
 
 from .. import AutoScale, Pool, Poolable, ScaleMode, Static
 from .._poolable import Factory
+from ._clock import FakeClock
 from ._faults import Faults, faulty
+from ._options import PoolOptions
 
-__all__ = ["PoolConfig", "fault_plans", "pool_configs", "scale_modes"]
+__all__ = [
+    "LifecycleConfig",
+    "PoolConfig",
+    "fault_plans",
+    "lifecycle_configs",
+    "pool_configs",
+    "scale_modes",
+    "schedule_choices",
+]
 
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
@@ -81,29 +92,148 @@ def fault_plans(
 
 
 @dataclass(frozen=True, slots=True)
+class LifecycleConfig:
+    """A pool's lifecycle options, on a `FakeClock`: what `options()` passes to `Pool`.
+
+    Every field is one of `Pool`'s options but `check`, which says whether
+    the pool checks each resource it hands out with the resource class's own
+    `check()` method. `lifetime_jitter` is 0 (a random jitter would make a
+    run's expiries differ each time it runs, so Hypothesis could not replay
+    it) and `maintain_every` None (a maintainer thread runs at times no test
+    chooses: call `pool.maintain()` instead).
+    """
+
+    max_lifetime: float | None = None
+    max_idle: float | None = None
+    check: bool = False
+    recheck_after: float = 0.0
+    leak_threshold: float | None = None
+    clock: FakeClock = field(default_factory=FakeClock, compare=False)
+    """The pool's clock; advance it to make resources expire or go idle."""
+
+    def options(self, resource: type[R]) -> PoolOptions[R]:
+        """The keyword options for `Pool(resource, ...)`; `check` calls `resource.check`.
+
+        Raises:
+            TypeError: `check` is set and `resource` has no callable `check`.
+        """
+        options: PoolOptions[R] = {
+            "max_lifetime": self.max_lifetime,
+            "lifetime_jitter": 0.0,
+            "max_idle": self.max_idle,
+            "clock": self.clock,
+            "recheck_after": self.recheck_after,
+            "leak_threshold": self.leak_threshold,
+        }
+        if self.check:
+            method = getattr(resource, "check", None)
+            if not callable(method):
+                raise TypeError(f"check=True needs a check() method on {resource.__name__}")
+            options["check"] = method
+        return options
+
+
+def lifecycle_configs(
+    mode: ScaleMode, *, check: bool = False, leaks: bool = True, max_seconds: int = 60
+) -> st.SearchStrategy[LifecycleConfig]:
+    """Valid lifecycle options for a pool in `mode`, each off or a whole number of seconds.
+
+    `max_lifetime` and `leak_threshold` (if `leaks`) for any mode; `max_idle`
+    only for AutoScale (a Static pool refuses it); `check` (drawn only if
+    `check`, for a resource class with a `check()` method) and, with it,
+    `recheck_after`. Durations are from 1 to `max_seconds`; each option
+    shrinks toward off, each duration toward 1 s.
+
+    Raises:
+        TypeError: `mode` is not a Static or AutoScale.
+        ValueError: `max_seconds` is less than 1.
+    """
+    if not isinstance(mode, Static | AutoScale):
+        raise TypeError(f"mode must be Static or AutoScale, not {type(mode).__name__}")
+    if type(max_seconds) is not int or max_seconds < 1:
+        raise ValueError(f"max_seconds must be an int of at least 1, got {max_seconds!r}")
+    seconds = st.integers(1, max_seconds).map(float)
+    optional = st.none() | seconds
+    off: st.SearchStrategy[Any] = st.none()
+
+    @st.composite
+    def configs(draw: st.DrawFn) -> LifecycleConfig:
+        checked = draw(st.booleans()) if check else False
+        return LifecycleConfig(
+            max_lifetime=draw(optional),
+            max_idle=draw(optional if isinstance(mode, AutoScale) else off),
+            check=checked,
+            recheck_after=draw(st.just(0.0) | seconds) if checked else 0.0,
+            leak_threshold=draw(optional if leaks else off),
+        )
+
+    return configs()
+
+
+@dataclass(frozen=True, slots=True)
 class PoolConfig:
-    """A scale mode and a fault plan: what `pool()` builds a pool from."""
+    """A scale mode, a fault plan and lifecycle options: what `pool()` builds a pool from."""
 
     mode: ScaleMode
     faults: Faults
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
+    """Every option off unless `pool_configs(lifecycle=True)` drew some."""
 
     def pool(self, resource: Factory[C, R], context: C) -> Pool[C, R]:
-        """A pool of `faulty(resource, self.faults)` in `self.mode`, with `context`.
+        """A pool of `faulty(resource, self.faults)` in `self.mode`, with `context` and options.
 
         Raises:
-            TypeError: `resource` is not a class with a `new(context)` method.
+            TypeError: `resource` is not a class with a `new(context)` method,
+                or the options check resources and it has no `check()`.
         """
         # faulty() subclasses the class behind the Factory: the same R comes out.
-        wrapped = cast(Factory[C, R], faulty(cast(type[Any], resource), self.faults))
-        return Pool(wrapped, self.mode, context)
+        wrapped = cast(type[R], faulty(cast(type[Any], resource), self.faults))
+        options = self.lifecycle.options(wrapped)
+        return Pool(cast(Factory[C, R], wrapped), self.mode, context, **options)
+
+
+def schedule_choices(*, threads: int = 4, max_decisions: int = 200) -> st.SearchStrategy[list[int]]:
+    """Choices for `interleave(..., choices=...)`: which thread takes each step.
+
+    At decision i, choice i indexes the threads that can go on, the one that
+    ran last first, so 0 keeps it running (an index past the end wraps
+    around, and decisions past the list are 0). A failing run shrinks toward
+    fewer, earlier switches. `threads` bounds each choice (more than the
+    threads of a run is never needed); `max_decisions` the list's length (a
+    run takes a dozen or so steps per pool call).
+
+    Raises:
+        ValueError: `threads` is less than 1 or `max_decisions` negative.
+    """
+    if type(threads) is not int or threads < 1:
+        raise ValueError(f"threads must be an int of at least 1, got {threads!r}")
+    if type(max_decisions) is not int or max_decisions < 0:
+        raise ValueError(f"max_decisions must be an int of at least 0, got {max_decisions!r}")
+    return st.lists(st.integers(0, threads - 1), max_size=max_decisions)
 
 
 def pool_configs(
-    *, max_capacity: int = 8, unbounded: bool = True, max_faults: int = 4
+    *,
+    max_capacity: int = 8,
+    unbounded: bool = True,
+    max_faults: int = 4,
+    lifecycle: bool = False,
+    check: bool = False,
 ) -> st.SearchStrategy[PoolConfig]:
-    """A scale mode from `scale_modes` with a fault plan from `fault_plans`."""
-    return st.builds(
-        PoolConfig,
-        scale_modes(max_capacity=max_capacity, unbounded=unbounded),
-        fault_plans(max_faults=max_faults),
-    )
+    """A scale mode from `scale_modes`, a fault plan from `fault_plans`, and options.
+
+    With `lifecycle`, the options are drawn by `lifecycle_configs` for the
+    mode drawn (`check` as there: only for a resource class with `check()`);
+    without, every option is off.
+    """
+    modes = scale_modes(max_capacity=max_capacity, unbounded=unbounded)
+    plans = fault_plans(max_faults=max_faults)
+    if not lifecycle:
+        return st.builds(PoolConfig, modes, plans)
+
+    @st.composite
+    def configs(draw: st.DrawFn) -> PoolConfig:
+        mode = draw(modes)
+        return PoolConfig(mode, draw(plans), draw(lifecycle_configs(mode, check=check)))
+
+    return configs()

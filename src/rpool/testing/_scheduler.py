@@ -1,9 +1,9 @@
 """Run real threads one at a time, switching only at scheduling points.
 
 A *scheduling point* is a call to `point(action, op)` placed just before an
-atomic step of the code under test (tests/scheduler/instrument.py puts one in
-front of every deque, counter and `_closed` access of a pool, tests/probe.py
-one at the start of every user callback). A thread run by a `Scheduler` stops
+atomic step of the code under test (`_instrument.py` puts one in front of
+every deque, counter and `_closed` access of a pool; rpool's own tests put one
+at the start of every user callback, tests/probe.py). A thread run by a `Scheduler` stops
 at each point and waits; the scheduler's `Chooser` picks which waiting thread
 goes next; that thread performs its atomic step and runs on until its next
 point. So exactly one thread runs at a time, every interleaving of atomic
@@ -21,7 +21,7 @@ control, such as a lock: the run ends and says so (`Run.blocked`).
 Parked threads. A point may say when its thread can go on: `point(action, op,
 ready=...)`, where `ready()` is asked, with every thread stopped, before each
 decision. A thread whose `ready()` says False is *parked*: it waits for
-something another thread must do (tests/scheduler/instrument.py's waiter parks
+something another thread must do (`_instrument.py`'s waiter parks
 this way until it is rung, unless it has a timeout, which the scheduler may
 then choose to let expire), and the chooser does not see it. It becomes
 runnable again as soon as its `ready()` says True. A run in which every thread
