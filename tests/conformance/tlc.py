@@ -46,7 +46,7 @@ def classpath() -> str:
     return os.pathsep.join([jar, str(community)] if community.is_file() else [jar])
 
 
-TRANSLATED = ("FreeList.tla", "Waiting.tla")
+TRANSLATED = ("FreeList.tla", "Waiting.tla", "Lifecycle.tla")
 """The models written in PlusCal, which the trace specs extend."""
 
 
