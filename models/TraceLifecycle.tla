@@ -98,6 +98,22 @@ PayTake_back(p) ==
     /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound,
                    target, extra>>
 
+(* Where the code is finer than Lifecycle, second place: ReturnGrant      *)
+(* decides between retiring the unit (debt > 0 and the paying token free)  *)
+(* and giving it back as spare in the same step as the append; the code   *)
+(* decides in retire(), which tries the token (paying.pop) before the     *)
+(* append, and appends the unit as spare if a payment or a resize() held  *)
+(* it then, though the token may be free again by the append.  The log    *)
+(* marks such an append ("busy"); it is matched by ReturnGrant's spare     *)
+(* branch whatever the token and the debt are at the append.              *)
+ReturnGrant_busy(p) ==
+    /\ pc[p] = "ReturnGrant"
+    /\ free' = <<Grant>> \o free
+    /\ held' = [held EXCEPT ![p] = None]
+    /\ pc' = [pc EXCEPT ![p] = "sweep"]
+    /\ UNCHANGED <<alive, discarded, nextId, guard, steps, bound, debt, tokens,
+                   target, extra, mutex>>
+
 (* A step of process p matching a line whose op is o (see the table).     *)
 Does(p, line) ==
     LET o == line.op IN
@@ -105,9 +121,10 @@ Does(p, line) ==
     \/ o = "free.len" /\ free = <<>> /\ TakeFree(p)
     \/ o = "free.pop" /\ (TakeFree(p) \/ Take(p))
     \/ o = "created.next" /\ (Create(p) \/ Renew(p))
-    \/ o = "close" /\ (Expire(p) \/ Evict(p) \/ PayEvict(p))
+    \/ o = "discarded.next" /\ (Expire(p) \/ Evict(p) \/ PayEvict(p))
     \/ o \in {"free.append", "free.iadd"} /\ Release(p)
     \/ o = "free.appendleft" /\ (ReturnGrant(p) \/ Grow(p))
+    \/ o = "free.appendleft" /\ "busy" \in DOMAIN line /\ ReturnGrant_busy(p)
     \/ o = "free.popleft" /\ ((free # <<>> /\ PayTake(p)) \/ PayTake_nothing(p))
     \/ o = "debt.pop" /\ (Pay(p) \/ ReturnGrant(p) \/ Cancel(p))
     \/ o = "debt.extend" /\ (Apply(p) \/ PayTake_back(p))
@@ -119,7 +136,7 @@ Does(p, line) ==
 (* another process takes the token.  Not before the other reads: so TLC   *)
 (* need not carry every order of them along every line.                   *)
 Effective(line) ==
-    \/ line.op \in {"free.pop", "created.next", "close", "free.append", "free.iadd",
+    \/ line.op \in {"free.pop", "created.next", "discarded.next", "free.append", "free.iadd",
                     "free.appendleft", "free.popleft", "debt.pop", "debt.extend",
                     "paying.iadd", "discarded.value"}
     \/ line.op = "call" /\ "target" \in DOMAIN line
@@ -140,8 +157,29 @@ Unlogged(p, line) ==
         \/ line.op = "debt.pop" /\ pc'[p] = "Pay"
         \/ line.op \in {"free.pop", "discarded.value"} /\ pc'[p] = "CheckFloor"
     /\ pc[p] = "Check" =>
-        \/ line.op = "close" /\ pc'[p] = "Expire"
+        \/ line.op = "discarded.next" /\ pc'[p] = "Expire"
         \/ line.op \in {"free.append", "free.iadd"} /\ pc'[p] = "Release"
+
+(* The last line of a run (op "end", p 0) is logged when every thread    *)
+(* has finished: each process must then be at rest, after steps that      *)
+(* change nothing observed: a client back at its loop or holding its      *)
+(* resource (pc Release: the harness releases it after the run), a        *)
+(* sweeper back at the top of its loop, the resizer between calls.  So a  *)
+(* unit that a step took and no logged step gave back (a shrink that      *)
+(* keeps it) leaves a process short of rest, and the run is rejected.     *)
+AtRest ==
+    /\ \A c \in Clients : pc[c] \in {"loop", "Release"}
+    /\ \A s \in Sweepers : pc[s] = "sweep"
+    /\ \A r \in Resizers : pc[r] = "resize"
+
+Settle(line) ==
+    \E q \in ProcSet :
+        /\ \/ q \in Clients /\ client(q)
+           \/ q \in Sweepers /\ sweeper(q)
+           \/ q \in Resizers /\ resizer(q) /\ ~resize(q)
+        /\ Observed' = Observed
+        /\ pc[q] = "sweep" => FALSE
+        /\ pc[q] = "Check" => pc'[q] = "Release"
 
 TraceInit ==
     /\ run \in 1..RunCount
@@ -153,6 +191,10 @@ TraceNext ==
     /\ l <= Len(Log[run])
     /\ UNCHANGED run
     /\ LET line == Log[run][l] IN
+        IF line.op = "end"
+        THEN \/ Settle(line) /\ UNCHANGED l
+             \/ AtRest /\ UNCHANGED vars /\ Observed = Seen(line) /\ l' = l + 1
+        ELSE
         \/ /\ Effective(line)
            /\ Unlogged(line.p, line)
            /\ UNCHANGED l

@@ -87,7 +87,7 @@ class LifecycleSetup:
 LIFECYCLE_CONFIGS = {
     setup.name: setup
     for setup in (
-        LifecycleSetup("Lifecycle", AutoScale(initial=1, maximum=3, chunk_size=1), (1, 2, 3), 0.5),
+        LifecycleSetup("Lifecycle", AutoScale(initial=1, maximum=3, chunk_size=1), (1, 2, 3), 0.2),
         LifecycleSetup("LifecycleStatic", Static(2), (1, 2), None),
     )
 }
@@ -205,6 +205,13 @@ class LifecycleHarness:
         # The model process of each thread's next step (decided where it stopped).
         self.role: dict[int, int] = {}
         self.target: int | None = None
+        # Lifecycle.tla's `alive` (see settle), the resource each thread's
+        # discard in progress will count, and which threads are in retire()
+        # or whether they have just found its token taken (`busy`, logged on
+        # the append that follows).
+        self.alive = set(self.context.live)
+        self.discarding: dict[int, int] = {}
+        self.busy: dict[int, bool] = {}
 
     def programs(self) -> list[Callable[[], None]]:
         """The clock's program, each client's, the maintainer's and the resizer's."""
@@ -231,16 +238,22 @@ class LifecycleHarness:
 
     def _ticks(self) -> None:
         self._enter(0)
-        for _ in range(self.calls * 2):
+        # Many small ticks, so that time passes all through the run (the
+        # random schedule picks this thread as often as any other).
+        for _ in range(self.calls * 6):
             point(None, "clock.tick")
-            self.clock.now += self.random.choice((0.1, 0.3, 0.6, 1.2))
+            self.clock.now += self.random.choice((0.05, 0.1, 0.2, 0.4))
 
     def _client(self, client: int) -> Callable[[], None]:
         def program() -> None:
             self._enter(client)
             for _ in range(self.calls):
-                point("Idle", "call")
                 guard = self.guards[client]
+                if guard is None and self.random.random() < 0.5:
+                    # A pause: what this client gave back stays idle a while.
+                    point(None, "rest")
+                    continue
+                point("Idle", "call")
                 if guard is None:
                     self.guards[client] = self.pool.get()
                 else:
@@ -252,7 +265,7 @@ class LifecycleHarness:
 
     def _maintain(self) -> None:
         self._enter(self.maintainer)
-        for _ in range(self.calls // 2):
+        for _ in range(self.calls):
             point("Idle", "call")
             self.pool.maintain()
 
@@ -264,16 +277,37 @@ class LifecycleHarness:
             self.pool.resize(self.target)
 
     def settle(self, step: Step) -> int:
-        """Bookkeeping after `step`; returns the model process that took it."""
-        process = self.role.get(step.thread, step.thread)
+        """Bookkeeping after `step`; returns the model process that took it.
+
+        A resource leaves `alive` at the step that counts its discard
+        (`discarded.next`, after its close() returned), as it enters at
+        the one that counts its creation: the counters are the code's own
+        record of what is alive, and the idle sweep's floor reads them.
+        """
+        thread = step.thread
+        process = self.role.get(thread, thread)
         if step.op == "created.next":
-            self.context.created(step.thread)
-        frames = self._frames(step.thread)
-        names = {frame.f_code.co_name for frame in frames if _in_pool(frame)}
-        if step.thread == self.maintainer or names & _SWEEPING:
-            self.role[step.thread] = self.sweeper(step.thread)
+            self.context.created(thread)
+            self.alive.add(self.context.next - 1)
+        elif step.op == "discarded.next":
+            self.alive.discard(self.discarding.pop(thread))
+        frames = self._frames(thread)
+        pooled = [frame for frame in frames if _in_pool(frame)]
+        names = {frame.f_code.co_name for frame in pooled}
+        # retire() that found the paying token taken (its `lock` empty after
+        # the pop) returns False, and its caller appends the unit as spare.
+        self.busy[thread] = any(
+            step.op == "paying.pop" and frame.f_code.co_name == "retire" and not frame.f_locals["lock"]
+            for frame in pooled
+        ) or (self.busy.get(thread, False) and step.op != "free.appendleft")
+        for frame in pooled:
+            held = frame.f_locals.get("held") if frame.f_code.co_name == "_discard" else None
+            if held and isinstance(held[-1], Unit) and frame.f_locals.get("calling"):
+                self.discarding[thread] = held[-1].number
+        if thread == self.maintainer or names & _SWEEPING:
+            self.role[thread] = self.sweeper(thread)
         else:
-            self.role[step.thread] = step.thread
+            self.role[thread] = thread
         return process
 
     def _frames(self, thread: int) -> list[Any]:
@@ -311,7 +345,7 @@ class LifecycleHarness:
             box = getattr(local.get("guard"), "_box", None)
             if isinstance(box, list):
                 found += box
-        return {u.number for u in found if isinstance(u, Unit)} & self.context.live
+        return {u.number for u in found if isinstance(u, Unit)} & self.alive
 
     def observe(self) -> dict[str, object]:
         """Lifecycle.tla's observed variables, read off the stopped pool."""
@@ -322,7 +356,7 @@ class LifecycleHarness:
         assert lifecycle is not None
         return {
             "free": free,
-            "alive": sorted(self.context.live),
+            "alive": sorted(self.alive),
             "own": [sorted(self.own(c)) for c in range(1, self.clients + 1)],
             "bound": self.pool._maximum,
             "debt": deque.__len__(lifecycle.debt),
@@ -347,6 +381,7 @@ _LOGGED_OPS = frozenset(
         "paying.pop",
         "paying.iadd",
         "created.next",
+        "discarded.next",
         "discarded.value",
     }
 )
@@ -363,6 +398,7 @@ class LifecycleLog:
         self._add(-1, 0, "Init", "init", self.last)
 
     def after_step(self, step: Step) -> None:
+        busy = self.harness.busy.get(step.thread, False)
         process = self.harness.settle(step)
         seen = self.harness.observe()
         logged = step.op in _LOGGED_OPS or (
@@ -376,10 +412,16 @@ class LifecycleLog:
                 )
             return
         self._add(step.index, process, step.action or step.op, step.op, seen)
+        if step.op == "free.appendleft" and busy:
+            self.lines[-1]["busy"] = True
         if step.op == "call" and step.thread == self.harness.resizer:
             self.lines[-1]["call"] = "resize"
             self.lines[-1]["target"] = self.harness.target
         self.last = seen
+
+    def end(self) -> None:
+        """Log the run's last line, op "end": every thread has finished (before `dispose()`)."""
+        self._add(-1, 0, "End", "end", self.harness.observe())
 
     def _add(
         self, index: int, process: int, action: str, op: str, seen: dict[str, object]
@@ -401,7 +443,7 @@ class RunFailedError(Exception):
 
 
 def record_lifecycle(
-    setup: LifecycleSetup, seed: int, runs: int, calls: int = 8
+    setup: LifecycleSetup, seed: int, runs: int, calls: int = 12
 ) -> list[dict[str, object]]:
     """The traces of `runs` random runs of `setup`, numbered 1..runs, as ndjson lines."""
     lines: list[dict[str, object]] = []
@@ -420,6 +462,8 @@ def _record(setup: LifecycleSetup, seed: int, run: int, calls: int) -> tuple[Run
     scheduler = Scheduler(RandomChooser(seed), after_step=log.after_step)
     try:
         result = scheduler.run(harness.programs())
+        if not result.failure:
+            log.end()
     finally:
         harness.dispose()
     if result.failure is not None or result.blocked is not None or result.errors:
