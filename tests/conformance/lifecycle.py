@@ -7,12 +7,16 @@ payment, `maintain()`) and a resizer; it has no close(), no failing
 callback, no collector and no waiter. The runs do what it has, on the real
 pool:
 
-| thread | what it does | model process |
-|---|---|---|
-| 0 | the clock: moves the pool's clock forward, at moments the schedule picks | none (Lifecycle abstracts time) |
-| 1..C | clients: get(), then release() of what it got, in turn | client c; its get()'s debt payment and sweep step are sweeper 10 + c |
-| C + 1 | `maintain()`, again and again | sweeper 10 + C + 1 |
-| C + 2 | `resize(b)`, b drawn from the configuration's bounds | resizer C + 2; the payments resize() makes after a lowering are sweeper 10 + C + 2 |
+Threads and the model's processes:
+
+- thread 0, the clock: moves the pool's clock forward, at moments the
+  schedule picks; no process (Lifecycle abstracts time);
+- threads 1..C, clients: get(), then release() of what it got, in turn, with
+  pauses; client c, whose get()'s debt payment and sweep step are sweeper
+  10 + c;
+- thread C + 1, `maintain()` again and again: sweeper 10 + C + 1;
+- thread C + 2, `resize(b)`, b drawn from the configuration's bounds: the
+  resizer C + 2, whose payments after a lowering are sweeper 10 + C + 2.
 
 A step's model process is decided when the thread stops at the step's
 point: a thread inside `pay()`, `Lifecycle.sweep()` or `retire()` is its
@@ -95,7 +99,7 @@ LIFECYCLE_CONFIGS = {
 
 
 class TickClock:
-    """The lifecycle's clock: stands still but where thread 0 moves it (a step with no point of its own)."""
+    """The lifecycle's clock: it moves only in thread 0's steps (points of no model action)."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -111,7 +115,7 @@ class ScheduledDebt(deque[int]):
         point(None, "debt.len")
         return super().__len__()
 
-    def pop(self) -> int:
+    def pop(self) -> int:  # type: ignore[override]  # deque's own, as ScheduledDeque's
         point(None, "debt.pop")
         return super().pop()
 
@@ -121,7 +125,7 @@ class ScheduledDebt(deque[int]):
 
 
 class ScheduledToken(list[int]):
-    """`Lifecycle.paying` or `resizing` (a one-token try-lock): a point before each pop and give-back."""
+    """`Lifecycle.paying` or `resizing`, a one-token try-lock: a point before each pop and `+=`."""
 
     def __init__(self, name: str) -> None:
         super().__init__([0])
@@ -271,7 +275,7 @@ class LifecycleHarness:
 
     def _resize(self) -> None:
         self._enter(self.resizer)
-        for _ in range(max(1, self.calls // 3)):
+        for _ in range(max(1, self.calls // 2)):
             self.target = self.random.choice(self.setup.bounds)
             point("Idle", "call")
             self.pool.resize(self.target)
@@ -297,8 +301,9 @@ class LifecycleHarness:
         # retire() that found the paying token taken (its `lock` empty after
         # the pop) returns False, and its caller appends the unit as spare.
         self.busy[thread] = any(
-            step.op == "paying.pop" and frame.f_code.co_name == "retire" and not frame.f_locals["lock"]
+            frame.f_code.co_name == "retire" and not frame.f_locals["lock"]
             for frame in pooled
+            if step.op == "paying.pop"
         ) or (self.busy.get(thread, False) and step.op != "free.appendleft")
         for frame in pooled:
             held = frame.f_locals.get("held") if frame.f_code.co_name == "_discard" else None
@@ -401,9 +406,7 @@ class LifecycleLog:
         busy = self.harness.busy.get(step.thread, False)
         process = self.harness.settle(step)
         seen = self.harness.observe()
-        logged = step.op in _LOGGED_OPS or (
-            step.action not in (None, "Start") and step.op != "new"
-        )
+        logged = step.op in _LOGGED_OPS or (step.action not in (None, "Start") and step.op != "new")
         if not logged:
             if seen != self.last:
                 raise UnloggedChangeError(
@@ -423,9 +426,7 @@ class LifecycleLog:
         """Log the run's last line, op "end": every thread has finished (before `dispose()`)."""
         self._add(-1, 0, "End", "end", self.harness.observe())
 
-    def _add(
-        self, index: int, process: int, action: str, op: str, seen: dict[str, object]
-    ) -> None:
+    def _add(self, index: int, process: int, action: str, op: str, seen: dict[str, object]) -> None:
         line: dict[str, object] = {
             "run": self.run,
             "line": len(self.lines) + 1,
@@ -448,7 +449,7 @@ def record_lifecycle(
     """The traces of `runs` random runs of `setup`, numbered 1..runs, as ndjson lines."""
     lines: list[dict[str, object]] = []
     for run in range(1, runs + 1):
-        result, log = _record(setup, seed * 1000 + run, run, calls)
+        _, log = _record(setup, seed * 1000 + run, run, calls)
         lines += log.lines
     return lines
 
