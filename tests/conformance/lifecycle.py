@@ -216,6 +216,7 @@ class LifecycleHarness:
         self.alive = set(self.context.live)
         self.discarding: dict[int, int] = {}
         self.busy: dict[int, bool] = {}
+        self.snapshot: dict[int, Any] = {}
 
     def programs(self) -> list[Callable[[], None]]:
         """The clock's program, each client's, the maintainer's and the resizer's."""
@@ -288,6 +289,7 @@ class LifecycleHarness:
         the one that counts its creation: the counters are the code's own
         record of what is alive, and the idle sweep's floor reads them.
         """
+        self.look()
         thread = step.thread
         process = self.role.get(thread, thread)
         if step.op == "created.next":
@@ -315,9 +317,17 @@ class LifecycleHarness:
             self.role[thread] = thread
         return process
 
+    def look(self) -> None:
+        """Take the threads' frames, for `settle` and `observe`, with every thread stopped.
+
+        Once per step: on the free-threaded build `sys._current_frames()`
+        stops the world, and costs accordingly.
+        """
+        self.snapshot = sys._current_frames()
+
     def _frames(self, thread: int) -> list[Any]:
-        """The frames of a stopped thread, outermost first."""
-        frame = sys._current_frames().get(self.threads.get(thread, -1))
+        """The frames of a stopped thread (as `look` found them), outermost first."""
+        frame = self.snapshot.get(self.threads.get(thread, -1))
         frames = []
         while frame is not None:
             frames.append(frame)
@@ -424,6 +434,7 @@ class LifecycleLog:
 
     def end(self) -> None:
         """Log the run's last line, op "end": every thread has finished (before `dispose()`)."""
+        self.harness.look()
         self._add(-1, 0, "End", "end", self.harness.observe())
 
     def _add(self, index: int, process: int, action: str, op: str, seen: dict[str, object]) -> None:
