@@ -47,6 +47,7 @@ reused.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sys
 import threading
@@ -321,9 +322,18 @@ class LifecycleHarness:
         """Take the threads' frames, for `settle` and `observe`, with every thread stopped.
 
         Once per step: on the free-threaded build `sys._current_frames()`
-        stops the world, and costs accordingly.
+        stops the world, and costs accordingly. With the collector off: on
+        3.11 before 3.11.9 a collection inside it can deadlock with a thread
+        that is exiting (CPython issue 106883; seen here, 2 runs in about
+        100, with the previous run's threads ending).
         """
-        self.snapshot = sys._current_frames()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.snapshot = sys._current_frames()
+        finally:
+            if collecting:
+                gc.enable()
 
     def _frames(self, thread: int) -> list[Any]:
         """The frames of a stopped thread (as `look` found them), outermost first."""
