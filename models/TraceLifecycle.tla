@@ -33,9 +33,12 @@
 (*   free.append,      Release (PutIdle)                                   *)
 (*   free.iadd                                                             *)
 (*   free.appendleft   ReturnGrant (a sweeper), Grow (the resizer);        *)
-(*                     ReturnGrant_busy if marked "busy" (below)           *)
+(*                     ReturnGrant_busy if marked "busy", ReturnGrant_spare *)
+(*                     after a debt.len that found none (below)            *)
 (*   free.popleft      PayTake, from a non-empty free list; else           *)
 (*                     PayTake_nothing (below)                             *)
+(*   debt.len          ReturnGrant_nodebt: _return_capacity() found no     *)
+(*                     debt and will append (below); else nothing          *)
 (*   discarded.value   nothing, but a sweeper's CheckFloor may be taken    *)
 (*                     before it: the floor test reads the counters here   *)
 (*   debt.pop          Pay, ReturnGrant (retire(): the unit with a token), *)
@@ -128,6 +131,24 @@ ReturnGrant_busy(p) ==
     /\ UNCHANGED <<alive, discarded, nextId, guard, steps, bound, debt, tokens,
                    target, extra, mutex>>
 
+(* And where _return_capacity() read the debt (debt.len) and found none,  *)
+(* it appends the unit as spare a step later, by which a resize() may     *)
+(* have lowered the bound: the choice is made at the read, which the log *)
+(* shows (debt 0), and the append follows (ReturnGrant_spare).             *)
+ReturnGrant_nodebt(p) ==
+    /\ pc[p] = "ReturnGrant" /\ debt = 0
+    /\ pc' = [pc EXCEPT ![p] = "ReturnGrant_spare"]
+    /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound, debt, tokens,
+                   target, extra, mutex>>
+
+ReturnGrant_spare(p) ==
+    /\ pc[p] = "ReturnGrant_spare"
+    /\ free' = <<Grant>> \o free
+    /\ held' = [held EXCEPT ![p] = None]
+    /\ pc' = [pc EXCEPT ![p] = "sweep"]
+    /\ UNCHANGED <<alive, discarded, nextId, guard, steps, bound, debt, tokens,
+                   target, extra, mutex>>
+
 (* A step of process p matching a line whose op is o (see the table).     *)
 Does(p, line) ==
     LET o == line.op IN
@@ -139,6 +160,8 @@ Does(p, line) ==
     \/ o \in {"free.append", "free.iadd"} /\ Release(p)
     \/ o = "free.appendleft" /\ (ReturnGrant(p) \/ Grow(p))
     \/ o = "free.appendleft" /\ "busy" \in DOMAIN line /\ ReturnGrant_busy(p)
+    \/ o = "free.appendleft" /\ ReturnGrant_spare(p)
+    \/ o = "debt.len" /\ ReturnGrant_nodebt(p)
     \/ o = "free.popleft" /\ ((free # <<>> /\ PayTake(p)) \/ PayTake_nothing(p))
     \/ o = "debt.pop" /\ (Pay(p) \/ ReturnGrant(p) \/ Cancel(p))
     \/ o = "debt.extend" /\ (Apply(p) \/ PayTake_back(p))
@@ -152,7 +175,7 @@ Does(p, line) ==
 Effective(line) ==
     \/ line.op \in {"free.pop", "created.next", "discarded.next", "free.append", "free.iadd",
                     "free.appendleft", "free.popleft", "debt.pop", "debt.extend",
-                    "paying.iadd", "discarded.value"}
+                    "paying.iadd", "discarded.value", "debt.len"}
     \/ line.op = "call" /\ "target" \in DOMAIN line
     \/ line.op = "free.len" /\ line.free = <<>>
 

@@ -87,12 +87,16 @@ class LifecycleSetup:
     clients: int = 2
     max_lifetime: float = 1.0
     lifetime_jitter: float = 0.5
+    checks: float = 0.0
+    """How often the check on borrow (`check=`) fails; 0: no check."""
 
 
 LIFECYCLE_CONFIGS = {
     setup.name: setup
     for setup in (
-        LifecycleSetup("Lifecycle", AutoScale(initial=1, maximum=3, chunk_size=1), (1, 2, 3), 0.2),
+        LifecycleSetup(
+            "Lifecycle", AutoScale(initial=1, maximum=3, chunk_size=1), (1, 2, 3), 0.2, checks=0.2
+        ),
         LifecycleSetup("LifecycleStatic", Static(2), (1, 2), None),
     )
 }
@@ -201,6 +205,10 @@ class LifecycleHarness:
         }
         if setup.max_idle is not None:
             options["max_idle"] = setup.max_idle
+        if setup.checks:
+            # Lifecycle's Check: a failed check replaces the resource as an
+            # expiry does (Claim, Expire, Renew), so both are traced alike.
+            options["check"] = lambda resource: self.random.random() >= setup.checks
         self.pool = LifecyclePool(Unit, setup.mode, self.context, **options)
         self.clients = setup.clients
         self.maintainer = setup.clients + 1
@@ -401,6 +409,7 @@ def _in_pool(frame: Any) -> bool:
 # counter (Create, Renew: see trace.py).
 _LOGGED_OPS = frozenset(
     {
+        "debt.len",
         "debt.pop",
         "debt.extend",
         "paying.pop",
