@@ -1,7 +1,8 @@
 ----------------------------- MODULE TraceRuns -----------------------------
 (***************************************************************************)
-(* What every trace spec shares (TraceFreeList, TraceWaiting): reading the *)
-(* ndjson log named by the environment variable TRACE, its runs, the      *)
+(* What every trace spec shares (TraceFreeList, TraceWaiting,            *)
+(* TraceLifecycle): reading the ndjson log named by the environment       *)
+(* variable TRACE, its runs, the                                           *)
 (* position reached in each, and the verdict.  A trace spec EXTENDS its    *)
 (* model and this module, and defines TraceInit and TraceNext over         *)
 (* `run` (the run being matched) and `l` (the next line of Log[run] to     *)

@@ -83,6 +83,31 @@ MUTANTS = {
                 ),
             ),
         ),
+        Mutant(
+            "EvictKeepsUnit",
+            "an idle eviction discards the resource but does not give its unit back "
+            "as spare capacity, so the pool shrinks for good (the model's ShrinkNoReturn)",
+            "src/rpool/_lifecycle.py",
+            (
+                (
+                    "            pool._return_capacity(held)  # Model: ReturnGrant.\n",
+                    "            held.clear()\n",
+                ),
+            ),
+        ),
+        Mutant(
+            "ResizeOvershoot",
+            "a raise adds its units as spare capacity without first cancelling the debt "
+            "of an earlier lowering, so the bound in force overshoots (the model's "
+            "ResizeOvershoot)",
+            "src/rpool/_resize.py",
+            (
+                (
+                    "            while pool._maximum < bound and debt:\n",
+                    "            while False:\n",
+                ),
+            ),
+        ),
     )
 }
 """Implementation mutants, whose traces TLC must reject."""

@@ -4,10 +4,11 @@ Stages (docs/conformance.md explains each):
 
 1. traces: random scheduled runs of each configuration in record.CONFIGS are
    logged and TLC checks every log is a behaviour of the model (FreeList,
-   or Waiting for the configurations whose clients wait);
+   or Waiting for the configurations whose clients wait); likewise runs with
+   lifecycle options (lifecycle.LIFECYCLE_CONFIGS) against Lifecycle;
 2. rejections: TLC must reject corrupted logs and the logs of implementation
-   mutants (of the free list and of waiting), naming the first step no
-   model action explains;
+   mutants (of the free list, of waiting and of the lifecycle), naming the
+   first step no model action explains;
 3. model-based: TLC's state graph of a small configuration drives the real
    pool along its paths (drive.py); coverage of states and actions is reported;
 4. contracts: CrossHair checks the PEP 316 contracts, and must refute a
@@ -19,6 +20,8 @@ random runs (default 1); the seed is printed with every failure.
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import json
 import os
 import re
@@ -36,6 +39,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from tests.conformance import symbolic
 from tests.conformance.drive import GRAPHS, Driver, explore
+from tests.conformance.lifecycle import LIFECYCLE_CONFIGS, record_lifecycle
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
 from tests.conformance.record import CONFIGS, quiet, record_random
 from tests.conformance.statespace import export
@@ -78,9 +82,55 @@ def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
         if not verdict.accepted:
             rejected.append(name)
         traces[name] = path
+    for name, lifecycle in LIFECYCLE_CONFIGS.items():
+        start = time.monotonic()
+        lines = record_lifecycle(lifecycle, seed, RUNS)
+        recorded = time.monotonic() - start
+        path = scratch / f"{name}.ndjson"
+        write_ndjson(lines, path)
+        verdict = validate(models, f"Trace{name}.cfg", path, "TraceLifecycle")
+        print(
+            f"  {name:16s} {lifecycle.mode!r}, resize to {lifecycle.bounds}: {RUNS} runs, "
+            f"{len(lines)} steps ({_lifecycle_counts(lines)}), recorded in {recorded:.1f} s; "
+            f"TLC {_verdict(verdict)} in {verdict.seconds:.1f} s ({verdict.states} states)"
+        )
+        for rejection in verdict.rejections:
+            print(f"    run {rejection.run}, line {rejection.line}: {rejection.text}")
+        if not verdict.accepted:
+            rejected.append(name)
+        traces[name] = path
     if rejected:
         raise StageFailedError(f"TLC rejected traces of the code: {', '.join(rejected)}")
     return traces
+
+
+def _lifecycle_counts(lines: list[dict[str, object]]) -> str:
+    """How many of the lifecycle's own steps a log has: what its runs exercised."""
+    sweeping = [line for line in lines if _process(line) > SWEEPERS]
+    evictions = sum(
+        1
+        for before, line in itertools.pairwise(lines)
+        if line["op"] == "free.pop" and _process(line) > SWEEPERS and before["free"] != line["free"]
+    )
+    expiries = sum(
+        1 for line in lines if line["op"] == "discarded.next" and 0 < _process(line) < SWEEPERS
+    )
+    payments = sum(1 for line in sweeping if line["op"] == "free.popleft")
+    resizes = sum(1 for line in lines if "target" in line)
+    return (
+        f"{expiries} expiries, {evictions} idle evictions, {payments} debt payments, "
+        f"{resizes} resize() calls"
+    )
+
+
+SWEEPERS = 10
+"""A lifecycle log's processes above this are sweepers (tests/conformance/lifecycle.py)."""
+
+
+def _process(line: dict[str, object]) -> int:
+    process = line["p"]
+    assert isinstance(process, int)
+    return process
 
 
 def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed: int) -> None:
@@ -135,27 +185,120 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
         queue = bad["waiters"]
         if bad["action"] != "Enqueue" or not isinstance(queue, list) or queue[0] != bad["p"]:
             raise StageFailedError(f"mutant LifoWaiters: rejected at an unexpected step {bad}")
+    _lifecycle_rejections(models, scratch, traces, seed)
+
+
+def _lifecycle_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed: int) -> None:
+    """Lifecycle: two corrupted logs rejected at their line, two mutants for their reason."""
+    lines = [json.loads(text) for text in traces["Lifecycle"].read_text().splitlines()]
+    # (a) An eviction or expiry that discards a resource a client holds
+    # (NeverDiscardHeld): the first discard while a client owns another.
+    held = next(
+        (line, number)
+        for line in lines
+        if line["op"] == "discarded.next"
+        for owned in line["own"]
+        for number in owned
+        if number in line["alive"]
+    )
+    # (b) A lowering whose bound does not go down: the debt grows, the bound
+    # stays, so the capacity in force overshoots.
+    lowering = next(line for line in lines if line["op"] == "debt.extend" and line["p"] < SWEEPERS)
+    for kind, line, change in (
+        (
+            f"resource {held[1]}, held by a client, discarded instead",
+            held[0],
+            {"alive": sorted(_swapped(held[0]["alive"], _previous(lines, held[0]), held[1]))},
+        ),
+        (
+            f"a lowering to {lowering['bound']} that leaves the bound",
+            lowering,
+            {"bound": _previous(lines, lowering)["bound"]},
+        ),
+    ):
+        run = [other for other in lines if other["run"] == line["run"]]
+        index = line["line"] - 1
+        path = scratch / "corrupted-lifecycle.ndjson"
+        write_ndjson([*run[:index], {**line, **change}, *run[index + 1 :]], path)
+        verdict = validate(models, "TraceLifecycle.cfg", path, "TraceLifecycle")
+        found = [r.line for r in verdict.rejections]
+        print(
+            f"  corrupted lifecycle log ({kind}, run {line['run']} line {line['line']}): "
+            f"TLC {_verdict(verdict)} at line(s) {found}"
+        )
+        if found != [line["line"]]:
+            raise StageFailedError(f"expected TLC to reject line {line['line']} only, got {found}")
+        print(f"    first unexplained step: {verdict.rejections[0].text}")
+    for run, index in _mutant_rejections(
+        models, scratch, "EvictKeepsUnit", "Lifecycle", seed, runs=6
+    ):
+        # The right reason: a sweeper evicted and never gave the unit back,
+        # so it cannot take its next step, or the run's end finds it busy.
+        if not _unit_kept(run, index):
+            raise StageFailedError(
+                f"mutant EvictKeepsUnit: rejected at an unexpected step {run[index]}"
+            )
+    for run, index in _mutant_rejections(
+        models, scratch, "ResizeOvershoot", "LifecycleStatic", seed, runs=RUNS
+    ):
+        # The right reason: the resizer added a unit while debt was owed.
+        bad = run[index]
+        if bad["op"] != "free.appendleft" or _process(bad) >= SWEEPERS or not bad["debt"]:
+            raise StageFailedError(f"mutant ResizeOvershoot: rejected at an unexpected step {bad}")
+
+
+def _swapped(alive: object, before: dict[str, object], number: int) -> set[int]:
+    """`alive` with `number` discarded in place of the resource the step discarded."""
+    assert isinstance(alive, list) and isinstance(before["alive"], list)
+    return (set(alive) - {number}) | (set(before["alive"]) - set(alive))
+
+
+def _previous(lines: list[dict[str, object]], line: dict[str, object]) -> dict[str, object]:
+    """The line before `line` in its run."""
+    number = line["line"]
+    assert isinstance(number, int)
+    return next(x for x in lines if x["run"] == line["run"] and x["line"] == number - 1)
+
+
+def _unit_kept(run: list[dict[str, object]], index: int) -> bool:
+    """Whether, before line `index`, a sweeper took an item for eviction and never appended a unit.
+
+    Its pop (free.pop) and discard are logged; the unit's return as spare
+    (free.appendleft) is what the mutant leaves out. (TLC may still match
+    the sweeper's next debt.pop as that unit's retirement: the line it
+    cannot match comes later.)
+    """
+    pending: set[object] = set()
+    for before, line in itertools.pairwise(run[: index + 1]):
+        if _process(line) <= SWEEPERS:
+            continue
+        if line["op"] == "free.pop" and line["free"] != before["free"]:
+            pending.add(line["p"])
+        elif line["op"] == "free.appendleft":
+            pending.discard(line["p"])
+    return bool(pending)
 
 
 def _mutant_rejections(
-    models: Path, scratch: Path, name: str, config: str, seed: int
+    models: Path, scratch: Path, name: str, config: str, seed: int, runs: int = 4
 ) -> list[tuple[list[dict[str, object]], int]]:
-    """Record 4 runs of `config` on mutant `name`; TLC must reject some.
+    """Record `runs` runs of `config` on mutant `name`; TLC must reject some.
 
     Returns each rejected run's lines and the index of its first unexplained one.
     """
     mutant = MUTANTS[name]
-    setup = CONFIGS[config]
+    if config in LIFECYCLE_CONFIGS:
+        module, spec = "tests.conformance.lifecycle", "TraceLifecycle"
+    else:
+        module, spec = "tests.conformance.record", CONFIGS[config].spec
     source = plant_source(mutant, scratch)
     path = scratch / f"mutant-{mutant.name}.ndjson"
-    done = _run_on(
-        source, "tests.conformance.record", config, str(path), "--runs", "4", "--seed", str(seed)
-    )
+    done = _run_on(source, module, config, str(path), "--runs", str(runs), "--seed", str(seed))
     if done.returncode != 0 or f"rpool: {source / 'rpool'}" not in done.stdout:
         raise StageFailedError(
             f"recording the mutant failed or ran the real code:\n{done.stdout}{done.stderr}"
         )
-    verdict = validate(models, f"Trace{config}.cfg", path, setup.spec)
+    verdict = validate(models, f"Trace{config}.cfg", path, spec)
     mutated = [json.loads(text) for text in path.read_text().splitlines()]
     print(f"  mutant {mutant.name} ({mutant.why}): TLC {_verdict(verdict)}")
     if verdict.accepted:
@@ -323,17 +466,30 @@ def _verdict(verdict: Validation) -> str:
     return "accepted" if verdict.accepted else f"rejected {len(verdict.rejections)} run(s)"
 
 
+STAGES = ("traces", "rejections", "model-based", "contracts")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--stage",
+        action="append",
+        choices=STAGES,
+        help="run only this stage (repeatable; rejections need traces); default: all",
+    )
+    chosen = parser.parse_args().stage or list(STAGES)
     try:
-        return check_all()
+        return check_all(chosen)
     except (TLCError, OSError) as error:  # no Java, no jar, a spec TLC cannot parse
         print(f"conformance: cannot run TLC: {error}")
         return 1
 
 
-def check_all() -> int:
-    """Run every stage; 0 if all passed."""
+def check_all(chosen: list[str]) -> int:
+    """Run the `chosen` stages (run.STAGES); 0 if all passed."""
     quiet()
+    if "rejections" in chosen and "traces" not in chosen:
+        chosen = ["traces", *chosen]  # the corrupted logs are made from accepted ones
     seed = int(os.environ.get("CONFORMANCE_SEED", "1"))
     started = time.monotonic()
     failed: list[str] = []
@@ -342,17 +498,20 @@ def check_all() -> int:
         models = prepare_models(scratch)
         traces: dict[str, Path] = {}
         with ThreadPoolExecutor(1) as background:
-            session = symbolic.Session()
-            checked: Future[list[str]] = background.submit(contracts, session, scratch)
+            checked: Future[list[str]] | None = None
+            if "contracts" in chosen:
+                session = symbolic.Session()
+                checked = background.submit(contracts, session, scratch)
             stages: list[tuple[str, Callable[[], object]]] = [
                 ("traces", lambda: traces.update(stage_traces(models, scratch, seed))),
                 ("rejections", lambda: stage_rejections(models, scratch, traces, seed)),
                 ("model-based", lambda: stage_model_based(models, scratch, seed)),
                 (
                     "contracts (CrossHair, run alongside)",
-                    lambda: print("\n".join(checked.result())),
+                    lambda: print("\n".join(checked.result() if checked else [])),
                 ),
             ]
+            stages = [stage for stage in stages if stage[0].split()[0] in chosen]
             # Every stage runs, so that one report shows every disagreement;
             # only the rejections need the accepted traces of the first.
             for title, stage in stages:

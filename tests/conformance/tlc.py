@@ -2,10 +2,11 @@
 
 The jar is taken from TLA2TOOLS_JAR (the Makefile sets it); CommunityModules.jar
 (Json, IOUtils), if it lies next to it, is put on the class path too.
-models/ is copied to a scratch directory and the PlusCal of FreeList.tla
-and Waiting.tla translated there, so the checked-in models are never
-rewritten. One runner serves both trace specs (TraceFreeList, TraceWaiting):
-they share the log format and the verdict (models/TraceRuns.tla).
+models/ is copied to a scratch directory and the PlusCal of FreeList.tla,
+Waiting.tla and Lifecycle.tla translated there, so the checked-in models are
+never rewritten. One runner serves the three trace specs (TraceFreeList,
+TraceWaiting, TraceLifecycle): they share the log reading and the verdict
+(models/TraceRuns.tla).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def classpath() -> str:
     return os.pathsep.join([jar, str(community)] if community.is_file() else [jar])
 
 
-TRANSLATED = ("FreeList.tla", "Waiting.tla")
+TRANSLATED = ("FreeList.tla", "Waiting.tla", "Lifecycle.tla")
 """The models written in PlusCal, which the trace specs extend."""
 
 
@@ -135,7 +136,7 @@ _STATES = re.compile(r"(\d[\d,]*) distinct states found")
 def validate(models: Path, config: str, trace: Path, spec: str = "TraceFreeList") -> Validation:
     """Check with TLC that every run in the ndjson file `trace` is a behaviour of the model.
 
-    `spec` is the trace spec (TraceFreeList or TraceWaiting), `config` a
+    `spec` is the trace spec (TraceFreeList, TraceWaiting, TraceLifecycle), `config` a
     models/Trace*.cfg of it whose constants match the traced pools. Exit 0
     is acceptance, exit 10 (the postcondition TraceAccepted false)
     rejection; anything else is an error of the spec or the tools.
