@@ -113,6 +113,10 @@ def expire(pool: Pool[Any, Any], lifecycle: Lifecycle, held: list[Any]) -> None:
     try:
         run(pool._reuse(held, True))
     except Exception as error:
+        if held:
+            # The steps did not get to give it back (a RecursionError as the
+            # driver resumed them): the caller's handler does, to the orphans.
+            raise
         report(f"replacing an expired resource raised {error!r}", RuntimeWarning)
 
 

@@ -391,6 +391,11 @@ class Lifecycle:
         try:
             run(pool._discard(held))  # which forgets its stamps
         except Exception as error:
+            if type(held[-1]) is not int:
+                # close() was never called (a RecursionError before it): the
+                # resource is not discarded, and the caller's handler gives it
+                # back; reported, its unit would go on with it still alive.
+                raise
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
 
 
