@@ -70,9 +70,9 @@ from typing import Any, ClassVar
 import rpool
 from rpool import Pool, PoolClosedError, PoolGuard, ScaleMode, Static
 from rpool._waiters import ThreadWaiter
+from rpool.testing._instrument import VirtualClock
 
 from .resources import Res, Script
-from .scheduler.instrument import VirtualClock
 
 __all__ = [
     "Interrupt",

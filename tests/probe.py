@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
+from rpool.testing._scheduler import point
 from tests.resources import Boom
-from tests.scheduler import point
 
 __all__ = ["Event", "Lab", "Plan", "Probe"]
 

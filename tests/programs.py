@@ -28,12 +28,12 @@ from hypothesis import strategies as st
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, ScaleMode, Static
 from rpool.testing import Verdict, check
+from rpool.testing._scheduler import point
 from tests import model
 from tests.lincheck.history import operations, resources_consistent
 from tests.lincheck.spec import Input, PoolSpec, SpecState
 from tests.probe import Lab, Plan, Probe
 from tests.resources import Boom
-from tests.scheduler import point
 
 __all__ = ["Command", "Program", "Trial", "programs", "shapes"]
 

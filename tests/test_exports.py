@@ -7,6 +7,9 @@ from types import ModuleType
 import rpool
 
 PUBLIC = {
+    "AsyncPool",
+    "AsyncPoolGuard",
+    "AsyncPoolable",
     "AutoScale",
     "GuardReleasedError",
     "Pool",
@@ -53,7 +56,7 @@ def test_a_pool_timeout_is_caught_as_any_timeout() -> None:
 
 
 def test_pool_and_guard_are_final() -> None:
-    for cls in (rpool.Pool, rpool.PoolGuard):
+    for cls in (rpool.Pool, rpool.PoolGuard, rpool.AsyncPool, rpool.AsyncPoolGuard):
         assert getattr(cls, "__final__", False), cls
 
 

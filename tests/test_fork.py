@@ -9,6 +9,7 @@ with a DeprecationWarning since 3.12: the helper silences that one warning.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -23,7 +24,15 @@ from typing import Any, Self
 
 import pytest
 
-from rpool import AutoScale, GuardReleasedError, Pool, PoolTimeout, Static
+from rpool import (
+    AsyncPool,
+    AsyncPoolGuard,
+    AutoScale,
+    GuardReleasedError,
+    Pool,
+    PoolTimeout,
+    Static,
+)
 from tests.resources import Res, Script
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork() here")
@@ -388,3 +397,32 @@ def test_a_pool_with_options_starts_again_too() -> None:
     assert start == [0, 0, 0, 0, 0]
     assert not reused
     assert stamped == 1, "only the child's own resource is stamped"
+
+
+class AsyncRes:
+    """An async resource for the AsyncPool fork test."""
+
+    @classmethod
+    async def new(cls, context: None) -> AsyncRes:
+        return cls()
+
+    async def reset(self) -> bool:
+        return True
+
+
+def test_an_async_pools_guard_held_across_the_fork_gives_nothing_to_the_child() -> None:
+    async def take() -> tuple[AsyncPool[None, AsyncRes], AsyncPoolGuard[AsyncRes]]:
+        pool = AsyncPool(AsyncRes, AutoScale(initial=1, maximum=2))
+        await pool.open()
+        guard = await pool.get()
+        assert guard is not None
+        return pool, guard
+
+    pool, guard = asyncio.run(take())
+
+    def child() -> dict[str, Any]:
+        return {"released": guard.released, "stats": counts(pool)}  # type: ignore[arg-type]
+
+    seen = in_child(child)
+    assert seen == {"released": True, "stats": EMPTY}
+    assert not guard.released  # in the parent, it still holds its resource

@@ -19,9 +19,9 @@ from collections.abc import Callable
 import pytest
 
 from rpool import AutoScale, Static
+from rpool.testing._choosers import ScriptChooser
+from rpool.testing._scheduler import Chooser, Scheduler
 from tests.programs import Command, Program, Trial
-from tests.scheduler import Chooser, Scheduler
-from tests.scheduler.choosers import ScriptChooser
 from tests.scheduler.instrument import ScheduledPool
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::RuntimeWarning")

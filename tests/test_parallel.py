@@ -38,13 +38,13 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from rpool import AutoScale, PoolStats, PoolTimeout, Static
+from rpool.testing._choosers import PCTChooser, ScriptChooser
+from rpool.testing._explore import bounded_schedules
+from rpool.testing._scheduler import Chooser, Run, Scheduler
 from tests.conftest import record_checked
 from tests.lincheck.waiting import Acquire, LoggedPool, WaitingTrial, waiting_programs
 from tests.probe import Event, Lab, Plan, Probe
 from tests.programs import Command, Program, Trial, programs, run_threads
-from tests.scheduler import Chooser, Run, Scheduler
-from tests.scheduler.choosers import PCTChooser, ScriptChooser
-from tests.scheduler.explore import bounded_schedules
 from tests.scheduler.instrument import ScheduledPool
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::RuntimeWarning")

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import pytest
 
 from rpool import AutoScale, Static
+from rpool.testing._scheduler import Scheduler
 from tests.programs import Command, Program, Trial
-from tests.scheduler import Scheduler
 from tests.scheduler.instrument import ScheduledPool
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::RuntimeWarning")

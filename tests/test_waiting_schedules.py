@@ -51,13 +51,14 @@ from typing import Any
 import pytest
 
 from rpool import AutoScale, PoolClosedError, PoolGuard, PoolTimeout, ScaleMode, Static
+from rpool.testing._choosers import PCTChooser, RandomChooser, ReplayChooser
+from rpool.testing._explore import bounded_schedules
+from rpool.testing._instrument import _CLOSED, ScheduledWaiter
+from rpool.testing._scheduler import Chooser, Run, Scheduler, Step, point, quiet
 from tests.conftest import record_checked
 from tests.probe import Lab, Plan, Probe
 from tests.resources import Boom
-from tests.scheduler import Chooser, Run, Scheduler, Step, point, quiet
-from tests.scheduler.choosers import PCTChooser, RandomChooser, ReplayChooser
-from tests.scheduler.explore import bounded_schedules
-from tests.scheduler.instrument import _CLOSED, ScheduledPool, ScheduledWaiter
+from tests.scheduler.instrument import ScheduledPool
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::RuntimeWarning")
 

@@ -10,15 +10,22 @@
     with pool.acquire(timeout=5.0) as connection:   # waits its turn, or PoolTimeout
         ...
 
+    async with AsyncPool(AsyncConnection, Static(count=4), settings) as pool:
+        async with pool.acquire(timeout=5.0) as connection:   # the same, for coroutines
+            ...
+
 See docs/design.md for the algorithm and docs/models.md for its model.
 """
 
+from ._async_guard import AsyncPoolGuard as AsyncPoolGuard
+from ._async_pool import AsyncPool as AsyncPool
 from ._errors import GuardReleasedError as GuardReleasedError
 from ._errors import PoolClosedError as PoolClosedError
 from ._errors import PoolError as PoolError
 from ._errors import PoolTimeout as PoolTimeout
 from ._guard import PoolGuard as PoolGuard
 from ._pool import Pool as Pool
+from ._poolable import AsyncPoolable as AsyncPoolable
 from ._poolable import Poolable as Poolable
 from ._scale import AutoScale as AutoScale
 from ._scale import ScaleMode as ScaleMode
@@ -26,6 +33,9 @@ from ._scale import Static as Static
 from ._stats import PoolStats as PoolStats
 
 __all__ = [
+    "AsyncPool",
+    "AsyncPoolGuard",
+    "AsyncPoolable",
     "AutoScale",
     "GuardReleasedError",
     "Pool",

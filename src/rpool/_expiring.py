@@ -25,6 +25,7 @@ from __future__ import annotations
 from math import inf
 from typing import TYPE_CHECKING, Any
 
+from ._drive import run
 from ._guard import PoolGuard
 from ._report import report
 
@@ -75,16 +76,16 @@ class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, n
                     if type(error) is IndexError:  # released already
                         return
                     raise
-                pool._retire(held, replace=isinstance(error, Exception))
+                run(pool._retire(held, replace=isinstance(error, Exception)))
                 raise
             if valid is not True:
-                pool._reject(held, valid)
+                run(pool._reject(held, valid))
             # Model: CheckExpired. `deadlines.get` is one C call; a resource
             # without a deadline (an interruption kept it from its stamp) has
             # not expired. Inline, not a function: a call more is a tenth of
             # what expiry at release costs a round trip (performance.md).
             elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(id(held[0]), inf):
-                pool._put_idle(held)  # Model: CheckClosed, PutIdle, Ring.
+                run(pool._put_idle(held))  # Model: CheckClosed, PutIdle, Ring.
             else:
                 expire(pool, lifecycle, held)
         except BaseException:
@@ -93,8 +94,8 @@ class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, n
                 orphans += held
                 held.clear()
             raise
-        if pool._orphans and self._adopts:
-            pool._adopt_orphan()
+        if pool._orphans:
+            run(pool._adopt_orphan())
 
 
 def expire(pool: Pool[Any, Any], lifecycle: Lifecycle, held: list[Any]) -> None:
@@ -110,8 +111,12 @@ def expire(pool: Pool[Any, Any], lifecycle: Lifecycle, held: list[Any]) -> None:
     next(lifecycle.expired)
     lifecycle._discard(pool, held)
     try:
-        pool._reuse(held, True)
+        run(pool._reuse(held, True))
     except Exception as error:
+        if held:
+            # The steps did not get to give it back (a RecursionError as the
+            # driver resumed them): the caller's handler does, to the orphans.
+            raise
         report(f"replacing an expired resource raised {error!r}", RuntimeWarning)
 
 

@@ -43,6 +43,7 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from ._async_guard import AsyncPoolGuard
 from ._guard import PoolGuard
 from ._scale import AutoScale, Static
 from ._stats import Tally
@@ -60,9 +61,13 @@ _pools: weakref.WeakSet[Pool[Any, Any]] = weakref.WeakSet()
 # that none of the parent's resources is finalized while the child lives.
 _inherited: list[object] = []
 
-# The storage of PoolGuard._box, written directly: a subclass may put a
-# property in front of it.
-_box_slot: Any = PoolGuard.__dict__["_box"]
+# The storage of each guard class's _box, written directly: a subclass may
+# put a property in front of it. Both shells' guards: an AsyncPool's
+# resources are a parent's as much as a Pool's.
+_box_slots: dict[type, Any] = {
+    PoolGuard: PoolGuard.__dict__["_box"],
+    AsyncPoolGuard: AsyncPoolGuard.__dict__["_box"],
+}
 
 
 def track(pool: Pool[Any, Any]) -> None:
@@ -124,11 +129,13 @@ def _disarm(pools: list[Pool[Any, Any]]) -> None:
     """Empty the box of every guard of `pools`."""
     # One walk of the heap, in C: the objects that refer to one of the pools.
     for item in gc.get_referrers(*pools):
-        if isinstance(item, PoolGuard):
+        if isinstance(item, PoolGuard | AsyncPoolGuard):
             box = getattr(item, "_box", None)  # unset if get() was interrupted
             if box:
                 _inherited.append(box)
-                _box_slot.__set__(item, [])
+                _box_slots[PoolGuard if isinstance(item, PoolGuard) else AsyncPoolGuard].__set__(
+                    item, []
+                )
 
 
 def _after_in_child() -> None:

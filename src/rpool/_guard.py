@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
+from ._drive import run
 from ._errors import GuardReleasedError, raise_all
 from ._waiters import ring
 
 if TYPE_CHECKING:
     from ._pool import Pool
 
-__all__ = ["OrphanGuard", "PoolGuard"]
+__all__ = ["PoolGuard"]
 
 R = TypeVar("R")
 
@@ -34,11 +35,6 @@ class PoolGuard(Generic[R]):
     # that release() can claim it with list.pop(), one atomic call. Two threads
     # releasing the same guard at once thus give the resource back once.
     __slots__ = ("_box", "_pool")
-
-    # Whether release() adopts an orphan after its own work: an adopted
-    # orphan's own release() (OrphanGuard) must not, or one adoption would
-    # chain into the next and no call would stay bounded.
-    _adopts: ClassVar[bool] = True
 
     def __init__(self, pool: Pool[Any, Any], box: list[R]) -> None:
         self._pool = pool
@@ -83,10 +79,11 @@ class PoolGuard(Generic[R]):
                 call. A `reset()` or `close()` that raises one gets no
                 replacement.
         """
-        # The steps are the pool's (docs/design.md, "release()"); they are
-        # here, not in a Pool method, because a call more costs about 10% of
-        # a round trip. `held` and its handler follow design.md's
-        # "Exception safety".
+        # The steps are the core's `_give_back()` after a Claim
+        # (docs/design.md, "release()"), inlined here with the sync shell's
+        # call of reset(): a call more costs about 10% of a round trip. The
+        # steps that call close() or new() are the core's, run here.
+        # `held` and its handler follow design.md's "Exception safety".
         pool = self._pool
         held: list[Any] | None = None
         try:
@@ -104,31 +101,31 @@ class PoolGuard(Generic[R]):
                 # reset() raised (or an exception landed before it ran): the
                 # resource is discarded. A KeyboardInterrupt (or the like)
                 # gets no replacement: no user code runs while it is on its way.
-                pool._retire(held, replace=isinstance(error, Exception))
+                run(pool._retire(held, replace=isinstance(error, Exception)))
                 raise
             if valid is True:
-                # Pool._put_idle(held), inlined: the hot path of release().
+                # Core._put_idle(held), inlined: the hot path of release().
                 if pool._closed:  # Model: CheckClosed.
-                    pool._abandon(held)
+                    run(pool._abandon(held))
                 else:
                     # Model: PutIdle. append() may check the recursion limit
                     # (3.11) after held.pop(), but it cannot fail here: reset()
                     # was just called from this frame, at the same depth.
                     pool._free.append(held.pop())
                     if pool._closed:  # Model: CheckClosed.
-                        raise_all(pool._drain())
-                    if pool._waiters:  # Model: Ring (see Pool._put_idle).
+                        raise_all(run(pool._drain()))
+                    if pool._waiters:  # Model: Ring (see Core._put_idle).
                         ring(pool._waiters)
             else:
-                pool._reject(held, valid)
+                run(pool._reject(held, valid))
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
                 orphans += held
                 held.clear()
             raise
-        if pool._orphans and self._adopts:
-            pool._adopt_orphan()
+        if pool._orphans:
+            run(pool._adopt_orphan())
 
     def __enter__(self) -> R:
         # The resource property, inlined: `with` is a hot path.
@@ -180,10 +177,3 @@ class PoolGuard(Generic[R]):
         except IndexError:
             state = "released"
         return f"<PoolGuard {state}>"
-
-
-class OrphanGuard(PoolGuard[R]):  # type: ignore[misc]  # final for users, not for the pool
-    """A guard the pool makes to give back an adopted orphan: its release adopts no other."""
-
-    __slots__ = ()
-    _adopts = False

@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._drive import run
 from ._expiring import expiring
 from ._guard import PoolGuard
 from ._maintainer import Maintainer
@@ -309,7 +310,7 @@ class Lifecycle:
             held = [guard._box.pop()]  # Model: Claim, from a guard nobody else has seen.
             next(count)
             self._discard(pool, held)  # Model: Expire.
-            return pool._grow(held)  # Model: Renew, with the stale resource's unit.
+            return run(pool._grow(held))  # Model: Renew, with the stale resource's unit.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
@@ -388,8 +389,13 @@ class Lifecycle:
         that found the resource expired or idle did not cause it.
         """
         try:
-            pool._discard(held)  # which forgets its stamps
+            run(pool._discard(held))  # which forgets its stamps
         except Exception as error:
+            if type(held[-1]) is not int:
+                # close() was never called (a RecursionError before it): the
+                # resource is not discarded, and the caller's handler gives it
+                # back; reported, its unit would go on with it still alive.
+                raise
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
 
 

@@ -32,17 +32,18 @@ import math
 import threading
 from asyncio import AbstractEventLoop, Future
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable
+from functools import partial
 from numbers import Real
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import PoolClosedError, PoolTimeout
 from ._stats import WAIT_BOUNDS
 
 if TYPE_CHECKING:
-    from ._guard import PoolGuard
-    from ._pool import Pool
+    from ._core import Core
+    from ._drive import Steps
 
 __all__ = [
     "WAIT_BOUNDS",
@@ -50,6 +51,7 @@ __all__ = [
     "ThreadWaiter",
     "Waiter",
     "first_alive",
+    "park_thread",
     "ring",
     "ring_all",
     "seconds",
@@ -83,6 +85,14 @@ class ThreadWaiter(SimpleQueue[None]):
 
     def __init__(self) -> None:
         self.alive = True
+
+
+def park_thread(waiter: ThreadWaiter, timeout: float | None) -> None:
+    """Park the calling thread on `waiter` until rung or `timeout` seconds (Model: Park)."""
+    try:  # noqa: SIM105 (a context manager per park would cost a call)
+        waiter.get(timeout=timeout)
+    except Empty:
+        pass
 
 
 class AsyncWaiter:
@@ -226,15 +236,17 @@ def ring_all(waiters: deque[Any]) -> None:
 
 
 def waiting(
-    pool: Pool[Any, Any], waiter: Waiter, ends: float | None
-) -> Generator[float | None, None, PoolGuard[Any]]:
-    """The steps of a parked `acquire()`; shared by `acquire` and `acquire_async`.
+    pool: Core[Any], waiter: Waiter, ends: float | None, park: Callable[[float | None], Any]
+) -> Steps[Any]:
+    """The steps of a parked `acquire()`; shared by every shell and driver.
 
     `ends` is an instant on `pool._clock` (`time.monotonic`), or None to wait until served or
-    closed. Yields how long to park (None: until rung); the driver parks on `waiter`
-    that long, or less, and resumes it. Returns the guard once the waiter, as
-    the head, takes something. However it ends (served, timed out, closed, or
-    closed by its driver because the park was interrupted or cancelled) it
+    closed. A step of the core (`_drive.py`): it yields the calls it needs,
+    `park(seconds)` (None: until rung), which parks on `waiter` that long or
+    less, and, as the head, the user's calls of `pool._head()` (a `new()`
+    for a grant). Returns the guard once the waiter, as the head, takes
+    something. However it ends (served, timed out, closed, or by an
+    exception thrown in at a park: an interruption, a cancellation) it
     leaves the queue first, then rings the next head if something is idle.
     A parked waiter holds nothing, so leaving loses nothing.
 
@@ -257,7 +269,7 @@ def waiting(
             if pool._closed:  # Model: CheckClosed (close() rings after setting it).
                 raise PoolClosedError("acquire() on a closed pool")
             if first_alive(waiters) is waiter:  # Model: CheckHead.
-                guard = pool._take_as_head()
+                guard = yield from pool._head()
                 if guard is not None:
                     return guard
             if remaining is not None and remaining <= 0:
@@ -271,7 +283,9 @@ def waiting(
                 )
             # Model: Park. Capped: longer timeouts overflow a lock's wait
             # (an early wake-up only goes round the loop once more).
-            yield remaining if remaining is None or remaining < _PARK_MAX else _PARK_MAX
+            yield partial(
+                park, remaining if remaining is None or remaining < _PARK_MAX else _PARK_MAX
+            )
     finally:
         # Model: Leave. `alive` first: a store that cannot fail, so that even
         # if the remove() below is interrupted the entry is skipped.

@@ -11,9 +11,9 @@ it back, again and again until its time is up:
   psycopg_pool's `ConnectionPool` (`getconn(timeout=5)`, `putconn`) and
   SQLAlchemy's `QueuePool` over psycopg (`connect()`, `close()`);
 - tasks (32, one event loop): rpool's `AsyncPool` of psycopg's async
-  connections when rpool has one (the report says when it does not),
-  asyncpg's pool (`acquire(timeout=5)`, `release`) and psycopg_pool's
-  `AsyncConnectionPool` (`getconn(timeout=5)`, `putconn`).
+  connections (`acquire(timeout=5)`, `release()`), asyncpg's pool
+  (`acquire(timeout=5)`, `release`) and psycopg_pool's `AsyncConnectionPool`
+  (`getconn(timeout=5)`, `putconn`).
 
 Measured per sample and subject: throughput (queries per second over the
 sample), the acquire latency (`perf_counter_ns` around the call that takes a
@@ -54,7 +54,7 @@ from typing import Any, Self
 
 import psycopg
 
-from rpool import Pool, Static
+from rpool import AsyncPool, Pool, Static
 from tests.pgcluster import Cluster, server_binaries
 
 CONNECTIONS = 8
@@ -283,53 +283,47 @@ async def _psycopg_pool_tasks(dsn: str) -> TaskParts:
     return TaskParts(take, query, pool.putconn, pool.close)
 
 
-def _rpool_tasks() -> TaskSubject | None:
-    """rpool's AsyncPool subject, or None while rpool has no AsyncPool."""
-    import rpool
+class AsyncPgConn:
+    """A psycopg async connection as an AsyncPool resource, reset as PgConn is."""
 
-    async_pool = getattr(rpool, "AsyncPool", None)
-    if async_pool is None:
-        return None
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.connection = connection
 
-    class AsyncPgConn:
-        def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
-            self.connection = connection
+    @classmethod
+    async def new(cls, dsn: str) -> Self:
+        return cls(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
 
-        @classmethod
-        async def new(cls, dsn: str) -> AsyncPgConn:
-            return cls(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
+    async def reset(self) -> bool:
+        connection = self.connection
+        if connection.closed or connection.broken:
+            return False
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            await connection.rollback()
+        return True
 
-        async def reset(self) -> bool:
-            connection = self.connection
-            if connection.closed or connection.broken:
-                return False
-            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                await connection.rollback()
-            return True
-
-        async def close(self) -> None:
-            await self.connection.close()
-
-    async def subject(dsn: str) -> TaskParts:
-        pool = await async_pool.open(AsyncPgConn, Static(CONNECTIONS), dsn)
-
-        async def take() -> Any:
-            return await pool.acquire(timeout=TIMEOUT)
-
-        async def give(guard: Any) -> None:
-            await guard.release()
-
-        async def query(guard: Any) -> None:
-            await (await guard.resource.connection.execute(QUERY)).fetchone()
-
-        return TaskParts(take, query, give, pool.close)
-
-    return subject
+    async def close(self) -> None:
+        await self.connection.close()
 
 
-def _task_subjects() -> dict[str, TaskSubject | None]:
+async def _rpool_tasks(dsn: str) -> TaskParts:
+    pool = AsyncPool(AsyncPgConn, Static(CONNECTIONS), dsn)
+    await pool.open()
+
+    async def take() -> Any:
+        return await pool.acquire(timeout=TIMEOUT)
+
+    async def give(guard: Any) -> None:
+        await guard.release()
+
+    async def query(guard: Any) -> None:
+        await (await guard.resource.connection.execute(QUERY)).fetchone()
+
+    return TaskParts(take, query, give, pool.close)
+
+
+def _task_subjects() -> dict[str, TaskSubject]:
     return {
-        "rpool AsyncPool": _rpool_tasks(),
+        "rpool AsyncPool": _rpool_tasks,
         "asyncpg Pool": _asyncpg,
         "psycopg_pool AsyncConnectionPool": _psycopg_pool_tasks,
     }
@@ -384,7 +378,7 @@ Results = dict[str, dict[str, list[Sample]]]
 def run(settings: Settings, dsn: str) -> Results:
     """Every workload's subjects, `settings.repetitions` times, rotating who goes first."""
     threads = dict(THREAD_SUBJECTS)
-    tasks = {name: made for name, made in _task_subjects().items() if made is not None}
+    tasks = _task_subjects()
     results: Results = {"threads": {n: [] for n in threads}, "tasks": {n: [] for n in tasks}}
     for repetition in range(settings.repetitions):
         order = list(threads)
@@ -455,10 +449,7 @@ def render(results: Results, settings: Settings) -> str:
                 f"| {statistics.median(s.max_ms for s in runs):,.1f} "
                 f"| {statistics.median(s.fairness for s in runs):.2f} |"
             )
-        ours = next((name for name in samples if name.startswith("rpool")), None)
-        if ours is None:
-            lines += ["", "rpool has no AsyncPool yet: no rpool figure for tasks."]
-            continue
+        ours = next(name for name in samples if name.startswith("rpool"))
         throughput = _ratio(samples, ours, "throughput", max)
         p99 = _ratio(samples, ours, "p99_us", min)
         fair = [

@@ -36,7 +36,7 @@ from typing import cast
 
 import rpool
 from rpool import AutoScale, ScaleMode, Static
-from tests.scheduler import Scheduler, Step
+from rpool.testing._scheduler import Scheduler, Step
 
 from .harness import Call, CallKind, Harness, Observed
 from .statespace import Edge, Graph, State, parse_dot
@@ -159,7 +159,7 @@ class Driver:
             # finalizer: one already stopped at its point; else, once thread 0
             # has dropped the guard, on the free-threaded build the client
             # that made it (its finalizer runs when that thread is next let
-            # go, tests/scheduler/scheduler.py); else thread 0, to drop it.
+            # go, src/rpool/testing/_scheduler.py); else thread 0, to drop it.
             for thread in range(self.clients + 1):
                 if scheduler.waiting(thread) == "Orphan":
                     return thread

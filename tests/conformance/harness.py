@@ -4,7 +4,7 @@ Thread 0 is the model's garbage collector (`Collector`): it drops guards,
 whose finalizer hands the resource over as an orphan (Model: Orphan). On the
 GIL build the finalizer runs in thread 0, inside the `del`; on the
 free-threaded build it runs later, in the client thread that made the guard
-(in `get()`), when that thread is next let go (tests/scheduler/scheduler.py).
+(in `get()`), when that thread is next let go (src/rpool/testing/_scheduler.py).
 Either way the model's collector (process 0) takes the Orphan step, and the
 harness counts the dropped guard's resource as held by its client until then.
 Threads 1..N are the model's `Clients`: each makes calls (get, release,
@@ -43,9 +43,10 @@ from typing import Literal, Protocol, cast
 
 from rpool import PoolClosedError, PoolGuard, PoolTimeout, ScaleMode
 from rpool._waiters import waiting
+from rpool.testing._instrument import ScheduledWaiter
+from rpool.testing._scheduler import Step, point
 from tests.resources import Boom
-from tests.scheduler import Step, point
-from tests.scheduler.instrument import ScheduledPool, ScheduledWaiter
+from tests.scheduler.instrument import ScheduledPool
 
 from .resource import Context, Unit
 

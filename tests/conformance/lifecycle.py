@@ -59,9 +59,10 @@ from typing import Any
 
 import rpool
 from rpool import AutoScale, Pool, PoolGuard, ScaleMode, Static
-from tests.scheduler import Run, Scheduler, Step, point
-from tests.scheduler.choosers import RandomChooser
-from tests.scheduler.instrument import ScheduledDeque, ScheduledPool
+from rpool.testing._choosers import RandomChooser
+from rpool.testing._instrument import ScheduledDeque
+from rpool.testing._scheduler import Run, Scheduler, Step, point
+from tests.scheduler.instrument import ScheduledPool
 
 from .resource import Context, Unit
 from .trace import UnloggedChangeError, write_ndjson

@@ -61,10 +61,10 @@ MUTANTS = {
                 ),
                 (
                     "                if pool._closed:  # Model: CheckClosed.\n"
-                    "                    pool._abandon(held)\n"
+                    "                    run(pool._abandon(held))\n"
                     "                else:\n",
                     "                if pool._closed:  # Model: CheckClosed.\n"
-                    "                    pool._abandon(held)\n"
+                    "                    run(pool._abandon(held))\n"
                     "                elif held.pop() or True:  # idle already: no PutIdle\n"
                     "                    pass\n"
                     "                else:\n",

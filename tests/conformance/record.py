@@ -17,8 +17,8 @@ from pathlib import Path
 
 import rpool
 from rpool import AutoScale, ScaleMode, Static
-from tests.scheduler import Run, Scheduler
-from tests.scheduler.choosers import RandomChooser
+from rpool.testing._choosers import RandomChooser
+from rpool.testing._scheduler import Run, Scheduler
 
 from .harness import Director, Harness, RandomDirector
 from .trace import TraceLog, write_ndjson

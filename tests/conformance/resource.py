@@ -22,8 +22,8 @@ import threading
 from collections.abc import Callable
 from typing import Self
 
+from rpool.testing._scheduler import point
 from tests.resources import Boom
-from tests.scheduler import point
 
 __all__ = ["Context", "Decider", "Unit"]
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 
 from rpool import AutoScale, Static
+from rpool.testing._scheduler import Step
 from tests.conformance.harness import Harness, RandomDirector
 from tests.conformance.record import CONFIGS, record
 from tests.conformance.resource import Context, Unit
 from tests.conformance.trace import model_action
 from tests.conftest import gil_enabled
-from tests.scheduler import Step
 
 
 @pytest.fixture(autouse=True)

@@ -43,7 +43,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from tests.scheduler import Step
+from rpool.testing._scheduler import Step
 
 from .harness import Harness, Observed
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from rpool import AutoScale, Static
 from rpool.testing import Operation, check
+from rpool.testing._choosers import RandomChooser
+from rpool.testing._scheduler import Scheduler
 from tests.lincheck.spec import (
     CheckWaiters,
     Enqueue,
@@ -33,8 +35,6 @@ from tests.lincheck.waiting import Acquire, WaitingTrial
 from tests.model import Grant, State
 from tests.probe import Event
 from tests.programs import Command, Program, Trial
-from tests.scheduler import Scheduler
-from tests.scheduler.choosers import RandomChooser
 from tests.scheduler.instrument import ScheduledPool
 
 # --- a register: write(v) and read() -> v ------------------------------------

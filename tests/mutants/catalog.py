@@ -45,31 +45,31 @@ _MISS = """\
 # step's own text: the mutants below keep it, and steer around it or after it.
 _PUT_IDLE_BRANCH = """\
                 if pool._closed:  # Model: CheckClosed.
-                    pool._abandon(held)
+                    run(pool._abandon(held))
                 else:
 """
 
 _RING = """\
-                    if pool._waiters:  # Model: Ring (see Pool._put_idle).
+                    if pool._waiters:  # Model: Ring (see Core._put_idle).
                         ring(pool._waiters)
 """
 
 _LATE_CHECK = (
     """\
                     if pool._closed:  # Model: CheckClosed.
-                        raise_all(pool._drain())
+                        raise_all(run(pool._drain()))
 """
     + _RING
     + """\
             else:
-                pool._reject(held, valid)
+                run(pool._reject(held, valid))
 """
 )
 
 # Waiting (_waiters.py, docs/design.md "Waiting").
 _HEAD_TAKES = """\
             if first_alive(waiters) is waiter:  # Model: CheckHead.
-                guard = pool._take_as_head()
+                guard = yield from pool._head()
                 if guard is not None:
                     return guard
 """
@@ -103,48 +103,38 @@ MUTANTS: tuple[Mutant, ...] = (
         "_pool.py",
         (
             (
-                "        if self._closed or self._orphans or self._maximum is None:",
-                "        if self._closed or self._orphans or self._maximum is None or (\n"
-                "            self._capacity() < self._maximum\n"
-                "        ):",
-            ),
-            (
-                _MISS,
-                "                if self._maximum is not None and not (\n"
-                "                    isinstance(self._mode, AutoScale)\n"
-                "                    and self._capacity() < self._maximum\n"
-                "                ):\n"
-                "                    if not head:\n"
-                "                        next(self._misses)  # Model: Miss.\n"
-                "                    return None\n",
-            ),
-            (
-                # A bounded pool keeps no reservation counter: live resources
-                # are what the counters can tell.
-                "        return self._reserved.value - self._returned.value\n",
-                "        if self._maximum is not None:\n"
-                "            return self._created.value - self._discarded.value\n"
-                "        return self._reserved.value - self._returned.value\n",
+                # get()'s miss: a bounded AutoScale pool grows by one whenever
+                # live resources (created - discarded) are below the maximum.
+                "        next(self._misses)  # Model: Miss.\n        return None\n",
+                "        if (\n"
+                "            not self._replaces\n"
+                "            and self._created.value - self._discarded.value < self._maximum\n"
+                "        ):\n"
+                "            return run(self._grow([1]))  # type: ignore[no-any-return]\n"
+                "        next(self._misses)  # Model: Miss.\n"
+                "        return None\n",
             ),
         ),
     ),
     Mutant(
         "no-grant-after-failed-reset",
         "capacity conservation (a discarded resource's capacity leaks)",
-        "_pool.py",
+        "_core.py",
         (
             (
-                "            self._put_idle(held)\n"
+                "            yield from self._put_idle(held)\n"
                 "        else:\n"
                 "            self._return_capacity(held)\n",
-                "            self._put_idle(held)\n        else:\n            held.pop()\n",
+                "            yield from self._put_idle(held)\n"
+                "        else:\n"
+                "            held.pop()\n",
             ),
         ),
     ),
     Mutant(
         "no-grant-after-failed-new",
         "capacity conservation (a failed growth keeps its reservation)",
-        "_pool.py",
+        "_core.py",
         (
             (
                 # Forgotten, not handed to the caller, whose handler would
@@ -191,11 +181,11 @@ MUTANTS: tuple[Mutant, ...] = (
                 ),
             ),
             (
-                "class OrphanGuard(",
+                "@final\nclass PoolGuard(",
                 "def _take_back(free: Any, resource: Any) -> None:\n"
                 "    if resource in free:\n"
                 "        free.remove(resource)\n\n\n"
-                "class OrphanGuard(",
+                "@final\nclass PoolGuard(",
             ),
         ),
     ),
@@ -230,19 +220,21 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "grower-retries",
         "wait-freedom (the crate's grower: push every new resource, then retry the pop)",
-        "_pool.py",
+        "_core.py",
         (
             (
-                "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            held[0] = yield from self._create()"
+                "  # Model: Create, the caller's own.\n"
                 "            if self._lifecycle is not None:\n"
                 "                self._lifecycle.born(held[0])\n"
-                "            return PoolGuard(self, held)\n",
-                "            held[0] = self._create()  # Model: Create, the caller's own.\n"
+                "            return self._guard_type(self, held)\n",
+                "            held[0] = yield from self._create()"
+                "  # Model: Create, the caller's own.\n"
                 "            if self._lifecycle is not None:\n"
                 "                self._lifecycle.born(held[0])\n"
-                "            self._put_idle(held)\n"
+                "            yield from self._put_idle(held)\n"
                 "            while True:\n"
-                "                guard = self.get()\n"
+                "                guard = self.get()  # type: ignore[attr-defined]\n"
                 "                if guard is not None:\n"
                 "                    return guard\n",
             ),
@@ -267,23 +259,23 @@ MUTANTS: tuple[Mutant, ...] = (
         "_guard.py",
         (
             (
-                "                pool._reject(held, valid)\n"
+                "                run(pool._reject(held, valid))\n"
                 "        except BaseException:\n"
                 "            if held:  # Model: Recover.\n"
                 "                orphans = pool._orphans\n"
                 "                orphans += held\n"
                 "                held.clear()\n",
-                "                pool._reject(held, valid)\n"
+                "                run(pool._reject(held, valid))\n"
                 "        except BaseException:\n"
                 "            if held:  # Model: Recover.\n"
                 "                _hand_back(pool, held)\n",
             ),
             (
-                "class OrphanGuard(",
+                "@final\nclass PoolGuard(",
                 "def _hand_back(pool: Any, held: list[Any]) -> None:\n"
                 "    pool._orphans.extend(held)\n"
                 "    held.clear()\n\n\n"
-                "class OrphanGuard(",
+                "@final\nclass PoolGuard(",
             ),
         ),
     ),
@@ -308,7 +300,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "_pool.py",
         (
             (
-                "                    if self._waiters and self._yield(held):\n"
+                "                    if self._waiters and run(self._yield(held)):"
+                "  # type: ignore[arg-type]\n"
                 "                        return None\n",
                 "",
             ),
@@ -328,7 +321,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "close-forgets-waiters",
         "every waiter finishes (close() does not ring the parked waiters: no WakeAll)",
-        "_pool.py",
+        "_core.py",
         (
             (
                 "        ring_all(self._waiters)\n        raise_all(errors)\n",
@@ -352,7 +345,7 @@ MUTANTS: tuple[Mutant, ...] = (
             (
                 _HEAD_TAKES,
                 "            if first_alive(waiters) is waiter:  # Model: CheckHead.\n"
-                "                guard = pool._take_as_head()\n"
+                "                guard = yield from pool._head()\n"
                 "                remaining = None if ends is None else ends - clock()  # late\n"
                 "                if guard is not None and (remaining is None or remaining > 0):\n"
                 "                    return guard\n",
@@ -361,16 +354,17 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "leave-only-in-generator",
-        "no zombie waiter (acquire() trusts the waiting generator's finally to leave: an "
+        "no zombie waiter (acquire() trusts the waiting steps' finally to leave: an "
         "interrupt at its first line, once served, leaves the entry alive at the head)",
-        "_pool.py",
+        "_acquire.py",
         (
             (
-                "        except BaseException:\n"
-                "            steps.close()  # leaves the queue if the park was interrupted\n",
-                "        finally:\n"
-                "            steps.close()  # leaves the queue if the park was interrupted\n"
-                "        if False:\n",
+                "    try:\n"
+                "        return run(steps)\n"
+                "    except BaseException:\n"
+                "        _leave(pool, waiter)\n"
+                "        raise\n",
+                "    return run(steps)\n",
             ),
         ),
     ),
@@ -387,7 +381,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            held = [guard._box[0]]  # the bug: it stays in the guard too\n",
             ),
             (
-                "            return pool._grow(held)"
+                "            return run(pool._grow(held))"
                 "  # Model: Renew, with the stale resource's unit.\n",
                 "            return guard\n",
             ),
@@ -439,8 +433,8 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            return self._renew(pool, guard, self.checks_failed)\n",
                 "        if not passed:\n"
                 "            next(self.checks_failed)\n"
-                "            pool._put_idle([guard._box.pop()])\n"
-                "            return pool._grow([1])\n",
+                "            run(pool._put_idle([guard._box.pop()]))\n"
+                "            return run(pool._grow([1]))\n",
             ),
         ),
     ),

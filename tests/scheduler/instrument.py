@@ -12,13 +12,8 @@ from typing import Any, TypeVar
 from rpool import ScaleMode
 from rpool._poolable import Factory, Poolable
 from rpool.testing import _instrument
-from rpool.testing._instrument import _CLOSED as _CLOSED
-from rpool.testing._instrument import ScheduledDeque as ScheduledDeque
-from rpool.testing._instrument import ScheduledTally as ScheduledTally
-from rpool.testing._instrument import ScheduledWaiter as ScheduledWaiter
-from rpool.testing._instrument import VirtualClock as VirtualClock
 
-__all__ = ["ScheduledDeque", "ScheduledPool", "ScheduledTally", "ScheduledWaiter", "VirtualClock"]
+__all__ = ["ScheduledPool"]
 
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from math import comb
 
 from rpool import AutoScale, Static
+from rpool.testing._choosers import PCTChooser, RandomChooser, ReplayChooser, ScriptChooser
+from rpool.testing._explore import bounded_schedules
+from rpool.testing._scheduler import Chooser, Run, Scheduler, point, quiet
 from tests.conftest import gil_enabled
 from tests.programs import Command, Program, Trial
-from tests.scheduler import Chooser, Run, Scheduler, point, quiet
-from tests.scheduler.choosers import PCTChooser, RandomChooser, ReplayChooser, ScriptChooser
-from tests.scheduler.explore import bounded_schedules
 from tests.scheduler.instrument import ScheduledPool
 
 

@@ -1,0 +1,70 @@
+"""The keyword options of `Pool(...)`: lifecycle and leak detection, checked and set up.
+
+Each option is off by default, and a pool made with every option off never
+imports the modules that implement them (`_lifecycle.py`, `_leaks.py`), so
+it runs `Pool.get()` and `PoolGuard.release()` untouched
+(docs/performance.md). A pool with an option on has its class switched (see
+`_lifecycle.vetted`, `_leaks.watched`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._scale import ScaleMode
+
+if TYPE_CHECKING:
+    from ._pool import Pool
+
+__all__ = ["configure"]
+
+
+def configure(
+    pool: Pool[Any, Any],
+    mode: ScaleMode,
+    *,
+    max_lifetime: float | None,
+    lifetime_jitter: float,
+    max_idle: float | None,
+    clock: Callable[[], float],
+    check: Callable[[Any], bool] | None,
+    recheck_after: float,
+    maintain_every: float | None,
+    leak_threshold: float | None,
+) -> None:
+    """Set `pool._lifecycle` and `pool._watch` from the options (None when off).
+
+    Raises:
+        TypeError, ValueError: an option is not of its type or out of its
+            range (see `Pool`).
+    """
+    pool._lifecycle = None
+    if (
+        max_lifetime is not None
+        or max_idle is not None
+        or check is not None
+        or maintain_every is not None
+        or (lifetime_jitter != 0.1 or clock is not time.monotonic or recheck_after != 0.0)
+    ):
+        # Imported only when an option is given (docs/performance.md).
+        from ._lifecycle import configure as lifecycle
+
+        pool._lifecycle = lifecycle(
+            pool,
+            mode,
+            max_lifetime,
+            lifetime_jitter,
+            max_idle,
+            clock,
+            check,
+            recheck_after,
+            maintain_every,
+        )
+    pool._watch = None
+    if leak_threshold is not None:
+        # Imported only when asked for: a pool without it runs Pool.get().
+        from ._leaks import configure as watch_leaks
+
+        pool._watch = watch_leaks(pool, leak_threshold, clock)
