@@ -15,6 +15,10 @@
 (* sweeper evicts: it pops like a get() and discards what it popped, and   *)
 (* gives the unit back as a grant (Lifecycle.sweep), whenever it decides   *)
 (* to (idle time abstracted likewise; the floor is a read of its own).     *)
+(* A release may find its resource expired too (ExpiringGuard.release):   *)
+(* it discards it, and the unit goes on as Pool._reuse passes it: to a     *)
+(* replacement made idle (Replaces: Static) or back through              *)
+(* return_capacity, the procedure an eviction's unit takes too (AutoScale).*)
 (*                                                                         *)
 (* Checked: CapacityBound, Accounting, Exclusive, NeverDiscardHeld and the *)
 (* wait-free bound of get() (at most four of its own steps).              *)
@@ -29,9 +33,10 @@ CONSTANTS
     Maximum,    \* the capacity bound the pool is made with, the greatest in Bounds
     Initial,    \* resources the constructor made; the eviction floor
     MaxIds,     \* bound on resources ever created (the MC bound)
+    Replaces,   \* TRUE: Static, whose discarded resource is replaced (Pool._reuse)
     Mutant      \* "none", or the planted bug to check TLC rejects
 
-ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum
+ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum /\ Replaces \in BOOLEAN
 ASSUME Clients \cap Sweepers = {} /\ Resizers \cap (Clients \cup Sweepers) = {}
 
 Grant == 0          \* one spare unit in the free list
@@ -206,7 +211,7 @@ Release:    \* release(): Claim, Reset, CheckExpired, then PutIdle (free.append)
             discarded := discarded \cup {guard[self]};
             held[self] := Grant;
             guard[self] := None;
-            either {
+            if (Replaces) {
 Replace:        \* Pool._reuse, Static: held[-1] = self._create()
                 await nextId <= MaxIds;
                 alive := alive \cup {nextId};
@@ -215,7 +220,7 @@ Replace:        \* Pool._reuse, Static: held[-1] = self._create()
 PutBack:        \* _put_idle(held): free += (held.pop(),)
                 free := Append(free, held[self]);
                 held[self] := None;
-            } or {  \* Pool._reuse, AutoScale: _return_capacity(held)
+            } else {  \* Pool._reuse, AutoScale: _return_capacity(held)
                 call return_capacity();
             }
         }
@@ -526,12 +531,13 @@ Release(self) == /\ pc[self] = "Release"
                        /\ discarded' = (discarded \cup {guard[self]})
                        /\ held' = [held EXCEPT ![self] = Grant]
                        /\ guard' = [guard EXCEPT ![self] = None]
-                       /\ \/ /\ pc' = [pc EXCEPT ![self] = "Replace"]
-                             /\ stack' = stack
-                          \/ /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
-                                                                      pc        |->  "loop" ] >>
-                                                                  \o stack[self]]
-                             /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
+                       /\ IF Replaces
+                             THEN /\ pc' = [pc EXCEPT ![self] = "Replace"]
+                                  /\ stack' = stack
+                             ELSE /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                           pc        |->  "loop" ] >>
+                                                                       \o stack[self]]
+                                  /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
                        /\ free' = free
                  /\ UNCHANGED << nextId, steps, bound, debt, tokens, target, 
                                  extra, mutex >>
