@@ -15,6 +15,10 @@
 (* sweeper evicts: it pops like a get() and discards what it popped, and   *)
 (* gives the unit back as a grant (Lifecycle.sweep), whenever it decides   *)
 (* to (idle time abstracted likewise; the floor is a read of its own).     *)
+(* A release may find its resource expired too (ExpiringGuard.release):   *)
+(* it discards it, and the unit goes on as Pool._reuse passes it: to a     *)
+(* replacement made idle (Replaces: Static) or back through              *)
+(* return_capacity, the procedure an eviction's unit takes too (AutoScale).*)
 (*                                                                         *)
 (* Checked: CapacityBound, Accounting, Exclusive, NeverDiscardHeld and the *)
 (* wait-free bound of get() (at most four of its own steps).              *)
@@ -29,9 +33,10 @@ CONSTANTS
     Maximum,    \* the capacity bound the pool is made with, the greatest in Bounds
     Initial,    \* resources the constructor made; the eviction floor
     MaxIds,     \* bound on resources ever created (the MC bound)
+    Replaces,   \* TRUE: Static, whose discarded resource is replaced (Pool._reuse)
     Mutant      \* "none", or the planted bug to check TLC rejects
 
-ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum
+ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum /\ Replaces \in BOOLEAN
 ASSUME Clients \cap Sweepers = {} /\ Resizers \cap (Clients \cup Sweepers) = {}
 
 Grant == 0          \* one spare unit in the free list
@@ -124,6 +129,36 @@ macro Discard(p) {
     held[p] := Grant;
 }
 
+procedure return_capacity() {
+ReturnGrant: \* Pool._return_capacity: `if lifecycle.debt` (a read), then retire() or the append
+        if (Mutant = "ShrinkNoReturn") {
+            held[self] := None;
+            return;
+        } else if (debt = 0) {
+            goto Spare;
+        };
+RetireLock: \* _resize.retire: paying.pop(); taken: return False, the unit goes back spare
+        if (mutex # 0) {
+            goto Spare;
+        } else {
+            mutex := None;
+        };
+RetireTake: \* tokens += _popped(debt), _retire_one, paying += lock: the unit leaves
+            \* with its token (nothing between them reads or writes what others see)
+        if (debt > 0) {
+            debt := debt - 1;
+            held[self] := None;
+            mutex := 0;
+            return;
+        };
+RetireUnlock: \* no debt left: return False, paying += lock; then the append
+        mutex := 0;
+Spare:      \* free.appendleft(held[-1]), held.pop(): the unit is spare
+        free := <<Grant>> \o free;
+        held[self] := None;
+        return;
+}
+
 fair process (client \in Clients) {
 loop:
     while (TRUE) {
@@ -165,9 +200,30 @@ Renew:      \* _grow(held): the unit becomes a fresh resource for the caller
 Rehold:
         guard[self] := held[self];
         held[self] := None;
-Release:    \* release(): Claim, Reset, PutIdle (free.append)
-        free := Append(free, guard[self]);
-        guard[self] := None;
+Release:    \* release(): Claim, Reset, CheckExpired, then PutIdle (free.append)
+        either {
+            free := Append(free, guard[self]);
+            guard[self] := None;
+        } or {      \* the lifetime has passed: Claim, then expire(): Lifecycle._discard
+            \* as Expire's (close(); the unit stays in held), one step: nobody else
+            \* can reach the claimed resource in between
+            alive := alive \ {guard[self]};
+            discarded := discarded \cup {guard[self]};
+            held[self] := Grant;
+            guard[self] := None;
+            if (Replaces) {
+Replace:        \* Pool._reuse, Static: held[-1] = self._create()
+                await nextId <= MaxIds;
+                alive := alive \cup {nextId};
+                held[self] := nextId;
+                nextId := nextId + 1;
+PutBack:        \* _put_idle(held): free += (held.pop(),)
+                free := Append(free, held[self]);
+                held[self] := None;
+            } else {  \* Pool._reuse, AutoScale: _return_capacity(held)
+                call return_capacity();
+            }
+        }
     }
 }
 
@@ -180,12 +236,9 @@ Pay:        \* _resize.pay: resizing.pop() (else skip), then tokens.append(debt.
             mutex := None;
             debt := debt - 1;
             tokens[self] := tokens[self] + 1;
-PayTake:    \* held = [free.popleft()]: the cold end; nothing there: the token goes back
+PayTake:    \* held += _popped(free, left=True): the cold end
             if (free = <<>>) {
-                debt := debt + tokens[self];
-                tokens[self] := 0;
-                mutex := 0;
-                goto sweep;
+                goto PayBack;
             } else {
                 held[self] := Head(free);
                 free := Tail(free);
@@ -194,9 +247,14 @@ PayEvict:   \* an idle resource is discarded; its unit stays in held
             if (held[self] # Grant) {
                 Discard(self);
             };
-Retire:     \* _retire_one: the unit and its token leave together; resizing.append(token)
+Retire:     \* _retire_one: the unit and its token leave together; paying += lock
             held[self] := None;
             tokens[self] := tokens[self] - 1;
+            mutex := 0;
+            goto sweep;
+PayBack:    \* nothing popped: debt.extend(tokens), a step after the popleft; paying += lock
+            debt := debt + tokens[self];
+            tokens[self] := 0;
             mutex := 0;
             goto sweep;
         } or { skip };
@@ -220,16 +278,7 @@ Evict:      \* Lifecycle._discard: close() the resource, its unit stays in held
         if (held[self] # Grant) {
             Discard(self);
         };
-ReturnGrant: \* Pool._return_capacity: retire it if in debt (_resize.retire), else appendleft
-        if (Mutant = "ShrinkNoReturn") {
-            held[self] := None;
-        } else if (debt > 0 /\ mutex = 0) {
-            debt := debt - 1;
-            held[self] := None;
-        } else {
-            free := <<Grant>> \o free;
-            held[self] := None;
-        }
+        call return_capacity();  \* Pool._return_capacity(held)
     }
 }
 
@@ -271,7 +320,7 @@ Unlock:     \* resizing.append(token)
 } *)
 \* BEGIN TRANSLATION
 VARIABLES pc, free, alive, discarded, nextId, held, guard, steps, bound, debt, 
-          tokens, target, extra, mutex
+          tokens, target, extra, mutex, stack
 
 (* define statement *)
 Range(s) == {s[i] : i \in DOMAIN s}
@@ -324,7 +373,7 @@ WaitFree == \A c \in Clients : steps[c] <= 4
 
 
 vars == << pc, free, alive, discarded, nextId, held, guard, steps, bound, 
-           debt, tokens, target, extra, mutex >>
+           debt, tokens, target, extra, mutex, stack >>
 
 ProcSet == (Clients) \cup (Sweepers) \cup (Resizers)
 
@@ -342,15 +391,70 @@ Init == (* Global variables *)
         /\ target = [r \in Resizers |-> Maximum]
         /\ extra = [r \in Resizers |-> 0]
         /\ mutex = 0
+        /\ stack = [self \in ProcSet |-> << >>]
         /\ pc = [self \in ProcSet |-> CASE self \in Clients -> "loop"
                                         [] self \in Sweepers -> "sweep"
                                         [] self \in Resizers -> "resize"]
+
+ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
+                     /\ IF Mutant = "ShrinkNoReturn"
+                           THEN /\ held' = [held EXCEPT ![self] = None]
+                                /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                                /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                           ELSE /\ IF debt = 0
+                                      THEN /\ pc' = [pc EXCEPT ![self] = "Spare"]
+                                      ELSE /\ pc' = [pc EXCEPT ![self] = "RetireLock"]
+                                /\ UNCHANGED << held, stack >>
+                     /\ UNCHANGED << free, alive, discarded, nextId, guard, 
+                                     steps, bound, debt, tokens, target, extra, 
+                                     mutex >>
+
+RetireLock(self) == /\ pc[self] = "RetireLock"
+                    /\ IF mutex # 0
+                          THEN /\ pc' = [pc EXCEPT ![self] = "Spare"]
+                               /\ mutex' = mutex
+                          ELSE /\ mutex' = None
+                               /\ pc' = [pc EXCEPT ![self] = "RetireTake"]
+                    /\ UNCHANGED << free, alive, discarded, nextId, held, 
+                                    guard, steps, bound, debt, tokens, target, 
+                                    extra, stack >>
+
+RetireTake(self) == /\ pc[self] = "RetireTake"
+                    /\ IF debt > 0
+                          THEN /\ debt' = debt - 1
+                               /\ held' = [held EXCEPT ![self] = None]
+                               /\ mutex' = 0
+                               /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+                               /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+                          ELSE /\ pc' = [pc EXCEPT ![self] = "RetireUnlock"]
+                               /\ UNCHANGED << held, debt, mutex, stack >>
+                    /\ UNCHANGED << free, alive, discarded, nextId, guard, 
+                                    steps, bound, tokens, target, extra >>
+
+RetireUnlock(self) == /\ pc[self] = "RetireUnlock"
+                      /\ mutex' = 0
+                      /\ pc' = [pc EXCEPT ![self] = "Spare"]
+                      /\ UNCHANGED << free, alive, discarded, nextId, held, 
+                                      guard, steps, bound, debt, tokens, 
+                                      target, extra, stack >>
+
+Spare(self) == /\ pc[self] = "Spare"
+               /\ free' = <<Grant>> \o free
+               /\ held' = [held EXCEPT ![self] = None]
+               /\ pc' = [pc EXCEPT ![self] = Head(stack[self]).pc]
+               /\ stack' = [stack EXCEPT ![self] = Tail(stack[self])]
+               /\ UNCHANGED << alive, discarded, nextId, guard, steps, bound, 
+                               debt, tokens, target, extra, mutex >>
+
+return_capacity(self) == ReturnGrant(self) \/ RetireLock(self)
+                            \/ RetireTake(self) \/ RetireUnlock(self)
+                            \/ Spare(self)
 
 loop(self) == /\ pc[self] = "loop"
               /\ steps' = [steps EXCEPT ![self] = 0]
               /\ pc' = [pc EXCEPT ![self] = "TakeFree"]
               /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                              bound, debt, tokens, target, extra, mutex >>
+                              bound, debt, tokens, target, extra, mutex, stack >>
 
 TakeFree(self) == /\ pc[self] = "TakeFree"
                   /\ IF free = <<>>
@@ -361,7 +465,7 @@ TakeFree(self) == /\ pc[self] = "TakeFree"
                              /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                              /\ pc' = [pc EXCEPT ![self] = "Create"]
                   /\ UNCHANGED << alive, discarded, nextId, guard, bound, debt, 
-                                  tokens, target, extra, mutex >>
+                                  tokens, target, extra, mutex, stack >>
 
 Create(self) == /\ pc[self] = "Create"
                 /\ IF held[self] = Grant
@@ -374,14 +478,14 @@ Create(self) == /\ pc[self] = "Create"
                            /\ UNCHANGED << alive, nextId, held, steps >>
                 /\ pc' = [pc EXCEPT ![self] = "Hold"]
                 /\ UNCHANGED << free, discarded, guard, bound, debt, tokens, 
-                                target, extra, mutex >>
+                                target, extra, mutex, stack >>
 
 Hold(self) == /\ pc[self] = "Hold"
               /\ guard' = [guard EXCEPT ![self] = held[self]]
               /\ held' = [held EXCEPT ![self] = None]
               /\ pc' = [pc EXCEPT ![self] = "Check"]
               /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
-                              debt, tokens, target, extra, mutex >>
+                              debt, tokens, target, extra, mutex, stack >>
 
 Check(self) == /\ pc[self] = "Check"
                /\ \/ /\ pc' = [pc EXCEPT ![self] = "Release"]
@@ -390,7 +494,7 @@ Check(self) == /\ pc[self] = "Check"
                      /\ guard' = [guard EXCEPT ![self] = None]
                      /\ pc' = [pc EXCEPT ![self] = "Expire"]
                /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
-                               debt, tokens, target, extra, mutex >>
+                               debt, tokens, target, extra, mutex, stack >>
 
 Expire(self) == /\ pc[self] = "Expire"
                 /\ alive' = alive \ {held[self]}
@@ -399,7 +503,7 @@ Expire(self) == /\ pc[self] = "Expire"
                 /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                 /\ pc' = [pc EXCEPT ![self] = "Renew"]
                 /\ UNCHANGED << free, nextId, guard, bound, debt, tokens, 
-                                target, extra, mutex >>
+                                target, extra, mutex, stack >>
 
 Renew(self) == /\ pc[self] = "Renew"
                /\ nextId <= MaxIds
@@ -409,25 +513,55 @@ Renew(self) == /\ pc[self] = "Renew"
                /\ steps' = [steps EXCEPT ![self] = steps[self] + 1]
                /\ pc' = [pc EXCEPT ![self] = "Rehold"]
                /\ UNCHANGED << free, discarded, guard, bound, debt, tokens, 
-                               target, extra, mutex >>
+                               target, extra, mutex, stack >>
 
 Rehold(self) == /\ pc[self] = "Rehold"
                 /\ guard' = [guard EXCEPT ![self] = held[self]]
                 /\ held' = [held EXCEPT ![self] = None]
                 /\ pc' = [pc EXCEPT ![self] = "Release"]
                 /\ UNCHANGED << free, alive, discarded, nextId, steps, bound, 
-                                debt, tokens, target, extra, mutex >>
+                                debt, tokens, target, extra, mutex, stack >>
 
 Release(self) == /\ pc[self] = "Release"
-                 /\ free' = Append(free, guard[self])
-                 /\ guard' = [guard EXCEPT ![self] = None]
+                 /\ \/ /\ free' = Append(free, guard[self])
+                       /\ guard' = [guard EXCEPT ![self] = None]
+                       /\ pc' = [pc EXCEPT ![self] = "loop"]
+                       /\ UNCHANGED <<alive, discarded, held, stack>>
+                    \/ /\ alive' = alive \ {guard[self]}
+                       /\ discarded' = (discarded \cup {guard[self]})
+                       /\ held' = [held EXCEPT ![self] = Grant]
+                       /\ guard' = [guard EXCEPT ![self] = None]
+                       /\ IF Replaces
+                             THEN /\ pc' = [pc EXCEPT ![self] = "Replace"]
+                                  /\ stack' = stack
+                             ELSE /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                                           pc        |->  "loop" ] >>
+                                                                       \o stack[self]]
+                                  /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
+                       /\ free' = free
+                 /\ UNCHANGED << nextId, steps, bound, debt, tokens, target, 
+                                 extra, mutex >>
+
+Replace(self) == /\ pc[self] = "Replace"
+                 /\ nextId <= MaxIds
+                 /\ alive' = (alive \cup {nextId})
+                 /\ held' = [held EXCEPT ![self] = nextId]
+                 /\ nextId' = nextId + 1
+                 /\ pc' = [pc EXCEPT ![self] = "PutBack"]
+                 /\ UNCHANGED << free, discarded, guard, steps, bound, debt, 
+                                 tokens, target, extra, mutex, stack >>
+
+PutBack(self) == /\ pc[self] = "PutBack"
+                 /\ free' = Append(free, held[self])
+                 /\ held' = [held EXCEPT ![self] = None]
                  /\ pc' = [pc EXCEPT ![self] = "loop"]
-                 /\ UNCHANGED << alive, discarded, nextId, held, steps, bound, 
-                                 debt, tokens, target, extra, mutex >>
+                 /\ UNCHANGED << alive, discarded, nextId, guard, steps, bound, 
+                                 debt, tokens, target, extra, mutex, stack >>
 
 client(self) == loop(self) \/ TakeFree(self) \/ Create(self) \/ Hold(self)
                    \/ Check(self) \/ Expire(self) \/ Renew(self)
-                   \/ Rehold(self) \/ Release(self)
+                   \/ Rehold(self) \/ Release(self) \/ Replace(self)
+                   \/ PutBack(self)
 
 sweep(self) == /\ pc[self] = "sweep"
                /\ \/ /\ pc' = [pc EXCEPT ![self] = "Pay"]
@@ -435,14 +569,14 @@ sweep(self) == /\ pc[self] = "sweep"
                      /\ pc' = [pc EXCEPT ![self] = "CheckFloor"]
                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
                                steps, bound, debt, tokens, target, extra, 
-                               mutex >>
+                               mutex, stack >>
 
 CheckFloor(self) == /\ pc[self] = "CheckFloor"
                     /\ Cardinality(alive) > Initial
                     /\ pc' = [pc EXCEPT ![self] = "Take"]
                     /\ UNCHANGED << free, alive, discarded, nextId, held, 
                                     guard, steps, bound, debt, tokens, target, 
-                                    extra, mutex >>
+                                    extra, mutex, stack >>
 
 Take(self) == /\ pc[self] = "Take"
               /\ IF Mutant = "EvictHeld" /\ Guarded # {}
@@ -460,7 +594,7 @@ Take(self) == /\ pc[self] = "Take"
                                     /\ pc' = [pc EXCEPT ![self] = "Evict"]
                          /\ UNCHANGED << alive, discarded >>
               /\ UNCHANGED << nextId, guard, steps, bound, debt, tokens, 
-                              target, extra, mutex >>
+                              target, extra, mutex, stack >>
 
 Evict(self) == /\ pc[self] = "Evict"
                /\ IF held[self] # Grant
@@ -469,24 +603,12 @@ Evict(self) == /\ pc[self] = "Evict"
                           /\ held' = [held EXCEPT ![self] = Grant]
                      ELSE /\ TRUE
                           /\ UNCHANGED << alive, discarded, held >>
+               /\ stack' = [stack EXCEPT ![self] = << [ procedure |->  "return_capacity",
+                                                        pc        |->  "sweep" ] >>
+                                                    \o stack[self]]
                /\ pc' = [pc EXCEPT ![self] = "ReturnGrant"]
                /\ UNCHANGED << free, nextId, guard, steps, bound, debt, tokens, 
                                target, extra, mutex >>
-
-ReturnGrant(self) == /\ pc[self] = "ReturnGrant"
-                     /\ IF Mutant = "ShrinkNoReturn"
-                           THEN /\ held' = [held EXCEPT ![self] = None]
-                                /\ UNCHANGED << free, debt >>
-                           ELSE /\ IF debt > 0 /\ mutex = 0
-                                      THEN /\ debt' = debt - 1
-                                           /\ held' = [held EXCEPT ![self] = None]
-                                           /\ free' = free
-                                      ELSE /\ free' = <<Grant>> \o free
-                                           /\ held' = [held EXCEPT ![self] = None]
-                                           /\ debt' = debt
-                     /\ pc' = [pc EXCEPT ![self] = "sweep"]
-                     /\ UNCHANGED << alive, discarded, nextId, guard, steps, 
-                                     bound, tokens, target, extra, mutex >>
 
 Pay(self) == /\ pc[self] = "Pay"
              /\ debt > 0 /\ (mutex = 0 \/ Mutant = "PayWithoutToken")
@@ -495,21 +617,17 @@ Pay(self) == /\ pc[self] = "Pay"
              /\ tokens' = [tokens EXCEPT ![self] = tokens[self] + 1]
              /\ pc' = [pc EXCEPT ![self] = "PayTake"]
              /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                             steps, bound, target, extra >>
+                             steps, bound, target, extra, stack >>
 
 PayTake(self) == /\ pc[self] = "PayTake"
                  /\ IF free = <<>>
-                       THEN /\ debt' = debt + tokens[self]
-                            /\ tokens' = [tokens EXCEPT ![self] = 0]
-                            /\ mutex' = 0
-                            /\ pc' = [pc EXCEPT ![self] = "sweep"]
+                       THEN /\ pc' = [pc EXCEPT ![self] = "PayBack"]
                             /\ UNCHANGED << free, held >>
                        ELSE /\ held' = [held EXCEPT ![self] = Head(free)]
                             /\ free' = Tail(free)
                             /\ pc' = [pc EXCEPT ![self] = "PayEvict"]
-                            /\ UNCHANGED << debt, tokens, mutex >>
                  /\ UNCHANGED << alive, discarded, nextId, guard, steps, bound, 
-                                 target, extra >>
+                                 debt, tokens, target, extra, mutex, stack >>
 
 PayEvict(self) == /\ pc[self] = "PayEvict"
                   /\ IF held[self] # Grant
@@ -520,7 +638,7 @@ PayEvict(self) == /\ pc[self] = "PayEvict"
                              /\ UNCHANGED << alive, discarded, held >>
                   /\ pc' = [pc EXCEPT ![self] = "Retire"]
                   /\ UNCHANGED << free, nextId, guard, steps, bound, debt, 
-                                  tokens, target, extra, mutex >>
+                                  tokens, target, extra, mutex, stack >>
 
 Retire(self) == /\ pc[self] = "Retire"
                 /\ held' = [held EXCEPT ![self] = None]
@@ -528,25 +646,34 @@ Retire(self) == /\ pc[self] = "Retire"
                 /\ mutex' = 0
                 /\ pc' = [pc EXCEPT ![self] = "sweep"]
                 /\ UNCHANGED << free, alive, discarded, nextId, guard, steps, 
-                                bound, debt, target, extra >>
+                                bound, debt, target, extra, stack >>
+
+PayBack(self) == /\ pc[self] = "PayBack"
+                 /\ debt' = debt + tokens[self]
+                 /\ tokens' = [tokens EXCEPT ![self] = 0]
+                 /\ mutex' = 0
+                 /\ pc' = [pc EXCEPT ![self] = "sweep"]
+                 /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
+                                 steps, bound, target, extra, stack >>
 
 sweeper(self) == sweep(self) \/ CheckFloor(self) \/ Take(self)
-                    \/ Evict(self) \/ ReturnGrant(self) \/ Pay(self)
-                    \/ PayTake(self) \/ PayEvict(self) \/ Retire(self)
+                    \/ Evict(self) \/ Pay(self) \/ PayTake(self)
+                    \/ PayEvict(self) \/ Retire(self) \/ PayBack(self)
 
 resize(self) == /\ pc[self] = "resize"
                 /\ \E b \in Bounds:
                      target' = [target EXCEPT ![self] = b]
                 /\ pc' = [pc EXCEPT ![self] = "Lock"]
                 /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                                steps, bound, debt, tokens, extra, mutex >>
+                                steps, bound, debt, tokens, extra, mutex, 
+                                stack >>
 
 Lock(self) == /\ pc[self] = "Lock"
               /\ mutex = 0
               /\ mutex' = None
               /\ pc' = [pc EXCEPT ![self] = "Apply"]
               /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                              steps, bound, debt, tokens, target, extra >>
+                              steps, bound, debt, tokens, target, extra, stack >>
 
 Apply(self) == /\ pc[self] = "Apply"
                /\ IF target[self] < bound
@@ -564,7 +691,7 @@ Apply(self) == /\ pc[self] = "Apply"
                                      /\ extra' = extra
                           /\ UNCHANGED << bound, debt >>
                /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                               steps, tokens, target >>
+                               steps, tokens, target, stack >>
 
 Cancel(self) == /\ pc[self] = "Cancel"
                 /\ IF extra[self] > 0 /\ debt > 0 /\ Mutant # "ResizeOvershoot"
@@ -575,7 +702,7 @@ Cancel(self) == /\ pc[self] = "Cancel"
                       ELSE /\ pc' = [pc EXCEPT ![self] = "Grow"]
                            /\ UNCHANGED << bound, debt, extra >>
                 /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                                steps, tokens, target, mutex >>
+                                steps, tokens, target, mutex, stack >>
 
 Grow(self) == /\ pc[self] = "Grow"
               /\ IF extra[self] > 0
@@ -586,24 +713,26 @@ Grow(self) == /\ pc[self] = "Grow"
                     ELSE /\ pc' = [pc EXCEPT ![self] = "Unlock"]
                          /\ UNCHANGED << free, bound, extra >>
               /\ UNCHANGED << alive, discarded, nextId, held, guard, steps, 
-                              debt, tokens, target, mutex >>
+                              debt, tokens, target, mutex, stack >>
 
 Unlock(self) == /\ pc[self] = "Unlock"
                 /\ mutex' = 0
                 /\ pc' = [pc EXCEPT ![self] = "resize"]
                 /\ UNCHANGED << free, alive, discarded, nextId, held, guard, 
-                                steps, bound, debt, tokens, target, extra >>
+                                steps, bound, debt, tokens, target, extra, 
+                                stack >>
 
 resizer(self) == resize(self) \/ Lock(self) \/ Apply(self) \/ Cancel(self)
                     \/ Grow(self) \/ Unlock(self)
 
-Next == (\E self \in Clients: client(self))
+Next == (\E self \in ProcSet: return_capacity(self))
+           \/ (\E self \in Clients: client(self))
            \/ (\E self \in Sweepers: sweeper(self))
            \/ (\E self \in Resizers: resizer(self))
 
 Spec == /\ Init /\ [][Next]_vars
-        /\ \A self \in Clients : WF_vars(client(self))
-        /\ \A self \in Sweepers : WF_vars(sweeper(self))
+        /\ \A self \in Clients : WF_vars(client(self)) /\ WF_vars(return_capacity(self))
+        /\ \A self \in Sweepers : WF_vars(sweeper(self)) /\ WF_vars(return_capacity(self))
 
 \* END TRANSLATION
 

@@ -25,37 +25,39 @@
 (*   free.len          TakeFree of a client if it saw free empty (a miss); *)
 (*                     else nothing (coldest()'s read, the pop follows)    *)
 (*   free.pop          TakeFree (a client), Take (a sweeper)               *)
-(*   created.next      Create, Renew (new() returned: the caller has it)   *)
-(*   discarded.next    Expire, Evict, PayEvict: the counter recording the  *)
-(*                     discard, after close() returned (the resource       *)
-(*                     leaves alive, its unit stays in held); the idle     *)
-(*                     sweep's floor reads this counter                    *)
-(*   free.append,      Release (PutIdle)                                   *)
+(*   created.next      Create, Renew (new() returned: the caller has it), *)
+(*                     Replace (Static: an expired resource's successor)  *)
+(*   discarded.next    Expire, Release (its expired branch), Evict,        *)
+(*                     PayEvict: the counter recording the discard, after *)
+(*                     close() returned (the resource leaves alive, its   *)
+(*                     unit stays in held); the idle sweep's floor reads  *)
+(*                     this counter                                        *)
+(*   free.append,      Release (PutIdle), PutBack (the successor idle)    *)
 (*   free.iadd                                                             *)
-(*   free.appendleft   ReturnGrant (a sweeper), Grow (the resizer);        *)
-(*                     ReturnGrant_busy if marked "busy", ReturnGrant_spare *)
-(*                     after a debt.len that found none (below)            *)
-(*   free.popleft      PayTake, from a non-empty free list; else           *)
-(*                     PayTake_nothing (below)                             *)
-(*   debt.len          ReturnGrant_nodebt: _return_capacity() found no     *)
-(*                     debt and will append (below); else nothing          *)
+(*   free.appendleft   Spare (return_capacity), Grow (the resizer)        *)
+(*   free.popleft      PayTake (either branch)                             *)
+(*   debt.len          nothing, but ReturnGrant (the read) may be taken   *)
+(*                     before it                                           *)
+(*   paying.pop        nothing, but RetireLock may be taken before it;    *)
+(*                     RetireLock_busy if marked "busy" (below)            *)
 (*   discarded.value   nothing, but a sweeper's CheckFloor may be taken    *)
 (*                     before it: the floor test reads the counters here   *)
-(*   debt.pop          Pay, ReturnGrant (retire(): the unit with a token), *)
+(*   debt.pop          Pay, RetireTake (retire(): the unit with a token), *)
 (*                     Cancel (the resizer); nothing if the deque was      *)
 (*                     empty                                               *)
-(*   debt.extend       Apply, lowering; PayTake_back (the token goes back) *)
+(*   debt.extend       Apply, lowering; PayBack (the token goes back)     *)
 (*   end               the run is over: every process at rest (AtRest)     *)
 (*   anything else     nothing: call (get, release, maintain), box.pop     *)
 (*                     (Claim), reset, close (the callback's start),       *)
 (*                     closed.read, free.getitem, misses,                  *)
-(*                     paying.pop, paying.iadd: reads, and steps of        *)
+(*                     paying.iadd: reads, and steps of                    *)
 (*                     variables the model does not have or does not show *)
 (*   (no line)         every step that changes no observed variable: loop, *)
 (*                     Hold, Check (the expiry test is a comparison),      *)
 (*                     Rehold, Create of a popped resource, sweep,         *)
 (*                     CheckFloor (the counters' reads), Take of an empty  *)
-(*                     list, Evict and PayEvict of a grant, Retire, Lock,  *)
+(*                     list, Evict and PayEvict of a grant, Retire,        *)
+(*                     ReturnGrant, RetireLock, RetireUnlock, Lock,        *)
 (*                     Apply of a raise, the loop exits of Cancel and      *)
 (*                     Grow, Unlock: taken unlogged before the process's   *)
 (*                     next line                                           *)
@@ -66,17 +68,17 @@
 (*    Each thread's sweeps are its own sweeper (10 + the thread).          *)
 (*  - resize() pays debt itself after lowering, holding the paying token;  *)
 (*    Lifecycle's Apply gives the token back at once and leaves payment to *)
-(*    sweepers: the resizer thread's payments are its sweeper's steps.     *)
+(*    sweepers: the resizer thread's payments are its sweeper's steps,    *)
+(*    and a retire() finding the token taken then is RetireLock_busy.     *)
+(*    A release's expire() runs _return_capacity() and retire() in the     *)
+(*    client's thread: they are the client's (its return_capacity call).   *)
 (*  - a payment takes the token (paying.pop) and a unit of debt (debt.pop) *)
 (*    in two steps, Pay in one: the token is not observed, and Pay is      *)
 (*    matched at debt.pop.  Likewise Lock is the resizer's paying.pop.     *)
-(*  - two places where the code takes two steps for one of Lifecycle's     *)
-(*    (PayTake's empty branch, ReturnGrant's choice between retiring and   *)
-(*    giving back): this module splits those actions as the code does      *)
-(*    (PayTake_nothing, PayTake_back, ReturnGrant_busy below).  TLC found  *)
-(*    both on the code's own traces; Lifecycle.tla does not have them yet, *)
-(*    so its proofs do not cover those interleavings (docs/conformance.md, *)
-(*    "What TLC found in the lifecycle traces").                          *)
+(*  - PayTake's empty branch and ReturnGrant's choice between retiring and *)
+(*    giving back, which TLC found finer in the code than in Lifecycle     *)
+(*    (docs/conformance.md, "What TLC found in the lifecycle traces"), are *)
+(*    split in Lifecycle.tla as the code does: matched as its own labels.  *)
 (***************************************************************************)
 EXTENDS Lifecycle, TraceRuns
 
@@ -91,63 +93,18 @@ Seen(line) ==
       [c \in Clients |-> Range(line.own[c])]>>
 
 (***************************************************************************)
-(* Where the code is finer than Lifecycle (docs/conformance.md, "What TLC  *)
-(* found"): a payment whose popleft() found the free list empty gives its  *)
-(* unit of debt back in a later step (debt.extend), and a release may put  *)
-(* a resource in the free list in between; Lifecycle's PayTake tests for   *)
-(* an empty list and gives the token back in one step.  These two steps    *)
-(* split PayTake's empty branch as the code does: PayTake_nothing at the   *)
-(* popleft that found nothing, PayTake_back at the give-back.  The token   *)
-(* stays in tokens[p] (counted in InForce) in between.                     *)
+(* Where the code holds the paying token longer than Lifecycle: resize()   *)
+(* keeps it through its own payments after a lowering, while Lifecycle's   *)
+(* Apply gives it back at once and leaves the payments to the resizer's   *)
+(* sweeper (see the table above).  A retire() that finds it taken then    *)
+(* (the log marks its paying.pop "busy") may find it free in the model:   *)
+(* RetireLock's taken branch, matched whatever mutex is.                  *)
 (***************************************************************************)
-PayTake_nothing(p) ==
-    /\ pc[p] = "PayTake" /\ free = <<>>
-    /\ pc' = [pc EXCEPT ![p] = "PayTake_back"]
-    /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound,
-                   debt, tokens, target, extra, mutex>>
-
-PayTake_back(p) ==
-    /\ pc[p] = "PayTake_back"
-    /\ debt' = debt + tokens[p]
-    /\ tokens' = [tokens EXCEPT ![p] = 0]
-    /\ mutex' = 0
-    /\ pc' = [pc EXCEPT ![p] = "sweep"]
-    /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound,
-                   target, extra>>
-
-(* Where the code is finer than Lifecycle, second place: ReturnGrant      *)
-(* decides between retiring the unit (debt > 0 and the paying token free)  *)
-(* and giving it back as spare in the same step as the append; the code   *)
-(* decides in retire(), which tries the token (paying.pop) before the     *)
-(* append, and appends the unit as spare if a payment or a resize() held  *)
-(* it then, though the token may be free again by the append.  The log    *)
-(* marks such an append ("busy"); it is matched by ReturnGrant's spare     *)
-(* branch whatever the token and the debt are at the append.              *)
-ReturnGrant_busy(p) ==
-    /\ pc[p] = "ReturnGrant"
-    /\ free' = <<Grant>> \o free
-    /\ held' = [held EXCEPT ![p] = None]
-    /\ pc' = [pc EXCEPT ![p] = "sweep"]
-    /\ UNCHANGED <<alive, discarded, nextId, guard, steps, bound, debt, tokens,
-                   target, extra, mutex>>
-
-(* And where _return_capacity() read the debt (debt.len) and found none,  *)
-(* it appends the unit as spare a step later, by which a resize() may     *)
-(* have lowered the bound: the choice is made at the read, which the log *)
-(* shows (debt 0), and the append follows (ReturnGrant_spare).             *)
-ReturnGrant_nodebt(p) ==
-    /\ pc[p] = "ReturnGrant" /\ debt = 0
-    /\ pc' = [pc EXCEPT ![p] = "ReturnGrant_spare"]
-    /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound, debt, tokens,
-                   target, extra, mutex>>
-
-ReturnGrant_spare(p) ==
-    /\ pc[p] = "ReturnGrant_spare"
-    /\ free' = <<Grant>> \o free
-    /\ held' = [held EXCEPT ![p] = None]
-    /\ pc' = [pc EXCEPT ![p] = "sweep"]
-    /\ UNCHANGED <<alive, discarded, nextId, guard, steps, bound, debt, tokens,
-                   target, extra, mutex>>
+RetireLock_busy(p) ==
+    /\ pc[p] = "RetireLock"
+    /\ pc' = [pc EXCEPT ![p] = "Spare"]
+    /\ UNCHANGED <<free, alive, discarded, nextId, held, guard, steps, bound, debt,
+                   tokens, target, extra, mutex, stack>>
 
 (* A step of process p matching a line whose op is o (see the table).     *)
 Does(p, line) ==
@@ -155,27 +112,26 @@ Does(p, line) ==
     \/ o = "call" /\ "target" \in DOMAIN line /\ resize(p) /\ target'[p] = line.target
     \/ o = "free.len" /\ free = <<>> /\ TakeFree(p)
     \/ o = "free.pop" /\ (TakeFree(p) \/ Take(p))
-    \/ o = "created.next" /\ (Create(p) \/ Renew(p))
-    \/ o = "discarded.next" /\ (Expire(p) \/ Evict(p) \/ PayEvict(p))
-    \/ o \in {"free.append", "free.iadd"} /\ Release(p)
-    \/ o = "free.appendleft" /\ (ReturnGrant(p) \/ Grow(p))
-    \/ o = "free.appendleft" /\ "busy" \in DOMAIN line /\ ReturnGrant_busy(p)
-    \/ o = "free.appendleft" /\ ReturnGrant_spare(p)
-    \/ o = "debt.len" /\ ReturnGrant_nodebt(p)
-    \/ o = "free.popleft" /\ ((free # <<>> /\ PayTake(p)) \/ PayTake_nothing(p))
-    \/ o = "debt.pop" /\ (Pay(p) \/ ReturnGrant(p) \/ Cancel(p))
-    \/ o = "debt.extend" /\ (Apply(p) \/ PayTake_back(p))
+    \/ o = "created.next" /\ (Create(p) \/ Renew(p) \/ Replace(p))
+    \/ o = "discarded.next" /\ (Expire(p) \/ Release(p) \/ Evict(p) \/ PayEvict(p))
+    \/ o \in {"free.append", "free.iadd"} /\ (Release(p) \/ PutBack(p))
+    \/ o = "free.appendleft" /\ (Spare(p) \/ Grow(p))
+    \/ o = "free.popleft" /\ PayTake(p)
+    \/ o = "paying.pop" /\ "busy" \in DOMAIN line /\ RetireLock_busy(p)
+    \/ o = "debt.pop" /\ (Pay(p) \/ RetireTake(p) \/ Cancel(p))
+    \/ o = "debt.extend" /\ (Apply(p) \/ PayBack(p))
 
 (* The lines before which p's unlogged steps may be taken: those a model  *)
 (* step of p must match (any earlier step that changes nothing observed   *)
-(* can wait until then), and the give-back of the paying token, where a   *)
-(* payment's Retire or a resize's Unlock must have happened before        *)
-(* another process takes the token.  Not before the other reads: so TLC   *)
-(* need not carry every order of them along every line.                   *)
+(* can wait until then), the take and the give-back of the paying token   *)
+(* (RetireLock, which finds it taken or takes it; a payment's Retire or a *)
+(* resize's Unlock, which must have happened before another process takes *)
+(* it), and debt.len (ReturnGrant's read).  Not before the other reads: so *)
+(* TLC need not carry every order of them along every line.               *)
 Effective(line) ==
     \/ line.op \in {"free.pop", "created.next", "discarded.next", "free.append", "free.iadd",
                     "free.appendleft", "free.popleft", "debt.pop", "debt.extend",
-                    "paying.iadd", "discarded.value", "debt.len"}
+                    "paying.pop", "paying.iadd", "discarded.value", "debt.len"}
     \/ line.op = "call" /\ "target" \in DOMAIN line
     \/ line.op = "free.len" /\ line.free = <<>>
 
@@ -186,15 +142,15 @@ Effective(line) ==
 (* keeps it only for a release.  (Either choice is otherwise a state TLC *)
 (* would carry along until that process's next line.)                     *)
 Unlogged(p, line) ==
-    /\ \/ p \in Clients /\ client(p)
-       \/ p \in Sweepers /\ sweeper(p)
+    /\ \/ p \in Clients /\ (client(p) \/ return_capacity(p))
+       \/ p \in Sweepers /\ (sweeper(p) \/ return_capacity(p))
        \/ p \in Resizers /\ resizer(p) /\ ~resize(p)
     /\ Observed' = Observed
     /\ pc[p] = "sweep" =>
         \/ line.op = "debt.pop" /\ pc'[p] = "Pay"
         \/ line.op \in {"free.pop", "discarded.value"} /\ pc'[p] = "CheckFloor"
     /\ pc[p] = "Check" =>
-        \/ line.op = "discarded.next" /\ pc'[p] = "Expire"
+        \/ line.op = "discarded.next"
         \/ line.op \in {"free.append", "free.iadd"} /\ pc'[p] = "Release"
 
 (* The last line of a run (op "end", p 0) is logged when every thread    *)
@@ -211,8 +167,8 @@ AtRest ==
 
 Settle(line) ==
     \E q \in ProcSet :
-        /\ \/ q \in Clients /\ client(q)
-           \/ q \in Sweepers /\ sweeper(q)
+        /\ \/ q \in Clients /\ (client(q) \/ return_capacity(q))
+           \/ q \in Sweepers /\ (sweeper(q) \/ return_capacity(q))
            \/ q \in Resizers /\ resizer(q) /\ ~resize(q)
         /\ Observed' = Observed
         /\ pc[q] = "sweep" => FALSE

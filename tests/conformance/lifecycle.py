@@ -220,12 +220,11 @@ class LifecycleHarness:
         self.role: dict[int, int] = {}
         self.target: int | None = None
         # Lifecycle.tla's `alive` (see settle), the resource each thread's
-        # discard in progress will count, and which threads are in retire()
-        # or whether they have just found its token taken (`busy`, logged on
-        # the append that follows).
+        # discard in progress will count, and whether the last step was a
+        # retire() finding the paying token taken (`busy`).
         self.alive = set(self.context.live)
         self.discarding: dict[int, int] = {}
-        self.busy: dict[int, bool] = {}
+        self.busy = False
         self.snapshot: dict[int, Any] = {}
 
     def programs(self) -> list[Callable[[], None]]:
@@ -311,17 +310,18 @@ class LifecycleHarness:
         pooled = [frame for frame in frames if _in_pool(frame)]
         names = {frame.f_code.co_name for frame in pooled}
         # retire() that found the paying token taken (its `lock` empty after
-        # the pop) returns False, and its caller appends the unit as spare.
-        self.busy[thread] = any(
-            frame.f_code.co_name == "retire" and not frame.f_locals["lock"]
-            for frame in pooled
-            if step.op == "paying.pop"
-        ) or (self.busy.get(thread, False) and step.op != "free.appendleft")
+        # the pop) returns False, and its caller appends the unit as spare;
+        # the log marks that pop `busy` (TraceLifecycle's RetireLock_busy).
+        self.busy = step.op == "paying.pop" and any(
+            frame.f_code.co_name == "retire" and not frame.f_locals["lock"] for frame in pooled
+        )
         for frame in pooled:
             held = frame.f_locals.get("held") if frame.f_code.co_name == "_discard" else None
             if held and isinstance(held[-1], Unit) and frame.f_locals.get("calling"):
                 self.discarding[thread] = held[-1].number
-        if thread == self.maintainer or names & _SWEEPING:
+        # A release's expire() gives the unit back itself, retire() included:
+        # Lifecycle.tla's client calls return_capacity, as sweepers do.
+        if thread == self.maintainer or (names & _SWEEPING and "expire" not in names):
             self.role[thread] = self.sweeper(thread)
         else:
             self.role[thread] = thread
@@ -433,7 +433,6 @@ class LifecycleLog:
         self._add(-1, 0, "Init", "init", self.last)
 
     def after_step(self, step: Step) -> None:
-        busy = self.harness.busy.get(step.thread, False)
         process = self.harness.settle(step)
         seen = self.harness.observe()
         logged = step.op in _LOGGED_OPS or (step.action not in (None, "Start") and step.op != "new")
@@ -445,7 +444,7 @@ class LifecycleLog:
                 )
             return
         self._add(step.index, process, step.action or step.op, step.op, seen)
-        if step.op == "free.appendleft" and busy:
+        if self.harness.busy:
             self.lines[-1]["busy"] = True
         if step.op == "call" and step.thread == self.harness.resizer:
             self.lines[-1]["call"] = "resize"
