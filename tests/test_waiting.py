@@ -1056,6 +1056,8 @@ def test_a_parked_thread_interrupted_by_a_signal_loses_nothing(when: str, closin
     for "rung": the head was rung and is interrupted before it takes). The thread
     waiting behind it must be served, and nothing may be lost."""
     if threading.current_thread() is not threading.main_thread():
+        # Justified: CPython runs signal handlers only in the main thread; pytest
+        # runs tests there, so this guards only a runner that uses worker threads.
         pytest.skip("signal handlers run in the main thread")
     script = Script()
     pool = closing(Pool(Res, Static(1), script))
