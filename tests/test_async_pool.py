@@ -518,6 +518,12 @@ async def _close(pool: AsyncPool[Plan, Conn], plan: Plan, held: list[Any]) -> No
     await pool.close()
 
 
+async def _round_trip(pool: AsyncPool[Plan, Conn], plan: Plan, held: list[Any]) -> None:
+    """`async with pool.acquire()`: the inlined hit of get() and the inlined release."""
+    async with pool.acquire(timeout=5.0) as conn:
+        assert not conn.closed
+
+
 CASES = [
     Case("get: growth awaits new()", AutoScale(0, 3, chunk_size=2), _nothing, _get),
     Case("get: idle resource", Static(2), _nothing, _get),
@@ -540,6 +546,7 @@ CASES = [
     Case("release: replacement's new raises", Static(1), _hold_all, _release("false", new="raise")),
     Case("get: adopts a collected guard's orphan", Static(1), _hold_all_drop_one, _orphan_adopted),
     Case("close: drains idle resources", Static(2), _nothing, _close),
+    Case("async with acquire(): idle resource, reset", Static(1), _nothing, _round_trip),
 ]
 
 
@@ -592,6 +599,9 @@ LINE_CASES = [
     if case.name
     in {
         "get: growth awaits new()",
+        "get: idle resource",
+        "release: reset",
+        "async with acquire(): idle resource, reset",
         "acquire: parked, then a release hands off",
         "acquire: parked, given a failed reset's capacity",
         "release: reset fails, close, Static new",
@@ -604,12 +614,18 @@ LINE_CASES = [
 
 # An interrupt right after Acquiring made its coroutine, before awaiting it.
 @pytest.mark.filterwarnings("ignore:coroutine 'AsyncPool._acquire' was never awaited")
+# An injection point may fall in the finalizer of a released guard (its box
+# empty: nothing to lose), which the interpreter reports as unraisable.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <function PoolGuard.__del__"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 @pytest.mark.parametrize("case", LINE_CASES, ids=[case.name for case in LINE_CASES])
 def test_an_exception_at_any_line_of_the_async_shell_loses_nothing(case: Case) -> None:
     """tests/interrupts.py's injection, for AsyncPool: the steps, the drivers, the guard."""
     with asyncio.Runner() as runner:  # one loop, a fresh pool per point
         points = runner.run(_inject(case, None))
-        assert points > 10
+        assert points > 5  # the tracer sees rpool's lines (those with no exception in flight)
         for target in range(1, points + 1):
             runner.run(_inject(case, target))
 
