@@ -46,7 +46,7 @@ class Conn:
     async def reset(self) -> bool:
         return True
 
-    def close(self) -> None:
+    async def close(self) -> None:
         pass
 
 
