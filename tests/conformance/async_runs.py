@@ -337,6 +337,7 @@ class AsyncHarness:
         self.raised: list[BaseException] = []
         self.cancelled = 0
         self.expired = 0
+        self.closes = 0
         self.finished = 0
 
     # What TraceLog reads: observe(), settle(), calls.
@@ -448,6 +449,13 @@ class AsyncHarness:
                 task.uncancel()
                 self.cancelled += 1
             await self._switch()
+        if process == 1 and not self.closes:
+            # Every run closes: client 1 at its end, unless it closed already
+            # (the director's closes are rare, and Waiting's is once a pool).
+            point("Idle", "call")
+            self.calls[process] = "close"
+            with contextlib.suppress(Boom, ExceptionGroup):
+                await self._call(process, Call("close"))
         self.finished += 1
 
     async def _call(self, process: int, call: Call) -> None:
@@ -467,6 +475,7 @@ class AsyncHarness:
             finally:
                 self.releasing[process] = None
         else:
+            self.closes += 1
             await self.pool.close()
 
     async def _collect(self) -> None:
