@@ -4,8 +4,9 @@ Stages (docs/conformance.md explains each):
 
 1. traces: random scheduled runs of each configuration in record.CONFIGS are
    logged and TLC checks every log is a behaviour of the model (FreeList,
-   or Waiting for the configurations whose clients wait); likewise runs with
-   lifecycle options (lifecycle.LIFECYCLE_CONFIGS) against Lifecycle;
+   or Waiting for the configurations whose clients wait); likewise runs of
+   AsyncPool by tasks on one event loop (async_runs.ASYNC_CONFIGS), and runs
+   with lifecycle options (lifecycle.LIFECYCLE_CONFIGS) against Lifecycle;
 2. rejections: TLC must reject corrupted logs and the logs of implementation
    mutants (of the free list, of waiting and of the lifecycle), naming the
    first step no model action explains;
