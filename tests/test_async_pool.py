@@ -193,6 +193,12 @@ def test_acquire_as_context_manager_awaitable_and_task() -> None:
             task = asyncio.create_task(pool.acquire())
             guard = await task
             await guard.release()
+            # Left a second time (or never entered), it has nothing to give back.
+            acquiring = pool.acquire()
+            async with acquiring:
+                pass
+            await acquiring.__aexit__(None, None, None)
+            assert pool.stats().idle == 1
             await settle(pool, plan, [])
 
     run(body)

@@ -49,6 +49,10 @@ async def _no_close() -> None:
     """The close() of a resource that has none."""
 
 
+async def _nothing() -> None:
+    """What `Acquiring.__aexit__` gives to await when it holds no guard (entered twice, say)."""
+
+
 @final
 class AsyncPool(Core[R], Generic[C, R]):
     """A pool of async resources of type R (`AsyncPoolable[C]`), for one asyncio event loop.
@@ -320,12 +324,15 @@ class Acquiring(Coroutine[Any, Any, "AsyncPoolGuard[R]"]):
         self._guard = guard
         return guard._box[0]
 
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
+        # The release's own coroutine, for `async with` to await: no frame of
+        # ours in between (about 6% of an `async with` round trip). Should an
+        # exception land before it is awaited, the guard it holds is
+        # finalized holding the resource, which goes to the orphans.
         guard, self._guard = self._guard, None
-        if guard is not None:
-            await guard.release()
+        return _nothing() if guard is None else guard.release()
