@@ -59,7 +59,10 @@
 (*                    out, or on a token left by an earlier ring)          *)
 (*   created.next     Create, Replace: the counter recording how new()     *)
 (*   failed.next      ended; the point at new()'s start is not logged      *)
-(*   close            Discard, Discard_drain                               *)
+(*   close            Discard, Discard_drain; or nothing in a closed pool: *)
+(*                    CheckClosed_put's closed branch discards in its step *)
+(*                    (a replacement made while close() ran, found by the  *)
+(*                    async traces), and `live` is not observed            *)
 (*   free.append      PutIdle (release()'s inlined copy, _put_idle)        *)
 (*   free.iadd                                                             *)
 (*   free.appendleft  ReturnGrant                                          *)
@@ -143,6 +146,7 @@ Merged(line) ==
                     "misses.next", "reset"}
     \/ line.op = "call" /\ line.call = "release"
     \/ line.op = "waiter.alive"
+    \/ line.op = "close" /\ line.closed
 
 (* The model steps the code takes without a scheduling point (the table's *)
 (* last row).  They change no observed variable.  The clock's Tick for a  *)

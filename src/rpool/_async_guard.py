@@ -6,8 +6,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
 from ._drive import run_async
-from ._errors import GuardReleasedError
+from ._errors import GuardReleasedError, raise_all
 from ._guard import PoolGuard
+from ._waiters import ring
 
 if TYPE_CHECKING:
     from ._async_pool import AsyncPool
@@ -78,17 +79,44 @@ class AsyncPoolGuard(Generic[R]):
                 pool's orphans, for the next ordinary call.
             BaseException: as `PoolGuard.release()`.
         """
-        # Claim (as PoolGuard.release), then the core's steps after it,
-        # `Core._give_back`, awaited. `held` and its handler follow
-        # design.md's "Exception safety".
+        # The steps are the core's `_give_back()` after a Claim, inlined as
+        # in PoolGuard.release(), with the reset() awaited in this frame: an
+        # uncontended release runs no generator. The steps that await
+        # close() or new() are the core's, driven by `run_async`. `held` and
+        # its handler follow design.md's "Exception safety".
         pool = self._pool
         held: list[Any] | None = None
         try:
             try:
-                held = [self._box.pop()]  # Model: Claim.
-            except IndexError:  # released already
-                return
-            await run_async(pool._give_back(held))
+                held = [self._box.pop()]  # Model: Claim (see PoolGuard.release).
+                valid = await held[0].reset()  # Model: Reset, a user callback.
+            except BaseException as error:
+                if held is None:  # nothing claimed
+                    if type(error) is IndexError:  # released already
+                        return
+                    raise
+                # reset() raised, or was cancelled (or an exception landed
+                # before it ran): the resource is discarded. Only an
+                # Exception gets a replacement: a cancelled task runs no
+                # more of the user's code than it must.
+                await run_async(pool._retire(held, replace=isinstance(error, Exception)))
+                raise
+            if valid is True:
+                # Core._put_idle(held), inlined.
+                if pool._closed:  # Model: CheckClosed.
+                    await run_async(pool._abandon(held))
+                else:
+                    # Model: PutIdle. As in PoolGuard.release: append() may
+                    # check the recursion limit (3.11) after held.pop(), but
+                    # cannot fail here: this frame just resumed from reset()'s,
+                    # one call deeper.
+                    pool._free.append(held.pop())
+                    if pool._closed:  # Model: CheckClosed.
+                        raise_all(await run_async(pool._drain()))
+                    if pool._waiters:  # Model: Ring (see Core._put_idle).
+                        ring(pool._waiters)
+            else:
+                await run_async(pool._reject(held, valid))
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans

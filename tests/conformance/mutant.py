@@ -72,6 +72,31 @@ MUTANTS = {
             ),
         ),
         Mutant(
+            "AsyncPutBeforeReset",
+            "AsyncPool's inlined release makes the resource idle before it awaits "
+            "reset(), so another task's get() can take it mid-reset (PutBeforeReset, in "
+            "the async shell)",
+            "src/rpool/_async_guard.py",
+            (
+                (
+                    "                valid = await held[0].reset()"
+                    "  # Model: Reset, a user callback.\n",
+                    "                pool._free.append(held[0])\n"
+                    "                valid = await held[0].reset()\n",
+                ),
+                (
+                    "                if pool._closed:  # Model: CheckClosed.\n"
+                    "                    await run_async(pool._abandon(held))\n"
+                    "                else:\n",
+                    "                if pool._closed:  # Model: CheckClosed.\n"
+                    "                    await run_async(pool._abandon(held))\n"
+                    "                elif held.pop() or True:  # idle already: no PutIdle\n"
+                    "                    pass\n"
+                    "                else:\n",
+                ),
+            ),
+        ),
+        Mutant(
             "LifoWaiters",
             "a waiter enqueues at the front of the queue, so the newest is the head "
             "(models/MutantWaitLifo.cfg is the model's)",

@@ -4,8 +4,9 @@ Stages (docs/conformance.md explains each):
 
 1. traces: random scheduled runs of each configuration in record.CONFIGS are
    logged and TLC checks every log is a behaviour of the model (FreeList,
-   or Waiting for the configurations whose clients wait); likewise runs with
-   lifecycle options (lifecycle.LIFECYCLE_CONFIGS) against Lifecycle;
+   or Waiting for the configurations whose clients wait); likewise runs of
+   AsyncPool by tasks on one event loop (async_runs.ASYNC_CONFIGS), and runs
+   with lifecycle options (lifecycle.LIFECYCLE_CONFIGS) against Lifecycle;
 2. rejections: TLC must reject corrupted logs and the logs of implementation
    mutants (of the free list, of waiting and of the lifecycle), naming the
    first step no model action explains;
@@ -21,6 +22,7 @@ random runs (default 1); the seed is printed with every failure.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import os
@@ -38,6 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.conformance import symbolic
+from tests.conformance.async_runs import ASYNC_CONFIGS, record_async
 from tests.conformance.drive import GRAPHS, Driver, explore
 from tests.conformance.lifecycle import LIFECYCLE_CONFIGS, record_lifecycle
 from tests.conformance.mutant import CONTRACT_BUGS, MUTANTS, plant_source
@@ -82,6 +85,25 @@ def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
         if not verdict.accepted:
             rejected.append(name)
         traces[name] = path
+    for name, async_setup in ASYNC_CONFIGS.items():
+        start = time.monotonic()
+        counts: collections.Counter[str] = collections.Counter()
+        lines = record_async(async_setup, seed, async_setup.runs, counts=counts)
+        recorded = time.monotonic() - start
+        path = scratch / f"{name}.ndjson"
+        write_ndjson(lines, path)
+        verdict = validate(models, async_setup.config, path, async_setup.setup.spec)
+        print(
+            f"  {name:16s} {async_setup.setup.mode!r}: {async_setup.runs} runs of tasks, "
+            f"{len(lines)} steps ({_async_counts(lines)}, {counts['cancelled']} parks "
+            f"cancelled, {counts['expired']} timed out), recorded in {recorded:.1f} s; "
+            f"TLC {_verdict(verdict)} in {verdict.seconds:.1f} s ({verdict.states} states)"
+        )
+        for rejection in verdict.rejections:
+            print(f"    run {rejection.run}, line {rejection.line}: {rejection.text}")
+        if not verdict.accepted:
+            rejected.append(name)
+        traces[name] = path
     for name, lifecycle in LIFECYCLE_CONFIGS.items():
         start = time.monotonic()
         lines = record_lifecycle(lifecycle, seed, RUNS)
@@ -102,6 +124,14 @@ def stage_traces(models: Path, scratch: Path, seed: int) -> dict[str, Path]:
     if rejected:
         raise StageFailedError(f"TLC rejected traces of the code: {', '.join(rejected)}")
     return traces
+
+
+def _async_counts(lines: list[dict[str, object]]) -> str:
+    """What an async log exercised: parks, cancelled parks, drops, closes."""
+    parks = [line for line in lines if line["op"] == "waiter.get"]
+    orphaned = sum(1 for line in lines if line["action"] == "Orphan")
+    closes = sum(1 for line in lines if line.get("call") == "close")
+    return f"{len(parks)} parks, {orphaned} guards collected, {closes} close() calls"
 
 
 def _lifecycle_counts(lines: list[dict[str, object]]) -> str:
@@ -159,6 +189,17 @@ def stage_rejections(models: Path, scratch: Path, traces: dict[str, Path], seed:
         if bad["action"] != "PutIdle" or after is None or after["action"] != "Reset":
             raise StageFailedError(
                 f"mutant PutBeforeReset: rejected at an unexpected step (followed by {after})"
+            )
+
+    for run, index in _mutant_rejections(
+        models, scratch, "AsyncPutBeforeReset", "AsyncStatic", seed
+    ):
+        # As PutBeforeReset, in the async shell's inlined release: a PutIdle
+        # followed by that task's Reset.
+        bad, after = run[index], _following(run, index)
+        if bad["action"] != "PutIdle" or after is None or after["action"] != "Reset":
+            raise StageFailedError(
+                f"mutant AsyncPutBeforeReset: rejected at an unexpected step (followed by {after})"
             )
 
     # Waiting: a log whose queue order is swapped where two waiters queue.
@@ -287,8 +328,12 @@ def _mutant_rejections(
     Returns each rejected run's lines and the index of its first unexplained one.
     """
     mutant = MUTANTS[name]
+    cfg = f"Trace{config}.cfg"
     if config in LIFECYCLE_CONFIGS:
         module, spec = "tests.conformance.lifecycle", "TraceLifecycle"
+    elif config in ASYNC_CONFIGS:
+        module, spec = "tests.conformance.async_runs", ASYNC_CONFIGS[config].setup.spec
+        cfg = ASYNC_CONFIGS[config].config
     else:
         module, spec = "tests.conformance.record", CONFIGS[config].spec
     source = plant_source(mutant, scratch)
@@ -298,7 +343,7 @@ def _mutant_rejections(
         raise StageFailedError(
             f"recording the mutant failed or ran the real code:\n{done.stdout}{done.stderr}"
         )
-    verdict = validate(models, f"Trace{config}.cfg", path, spec)
+    verdict = validate(models, cfg, path, spec)
     mutated = [json.loads(text) for text in path.read_text().splitlines()]
     print(f"  mutant {mutant.name} ({mutant.why}): TLC {_verdict(verdict)}")
     if verdict.accepted:
