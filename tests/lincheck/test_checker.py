@@ -19,6 +19,7 @@ from tests.lincheck.spec import (
     Enqueue,
     Evict,
     Input,
+    Keep,
     Leave,
     Lower,
     Pay,
@@ -240,6 +241,16 @@ def none_get(call: int, ret: int, process: int, owner: int) -> list[Operation[In
     ]
 
 
+def kept_get(
+    call: int, ret: int, process: int, owner: int, resource: int
+) -> list[Operation[Input]]:
+    """A get() that returned `resource` where callers may wait: its pop, then Keep."""
+    return [
+        Operation(call, ret, process, action, repr(action), group=owner)
+        for action in (TakeFree("reuse", resource, owner=owner, hold=True), Keep(owner))
+    ]
+
+
 def served(call: int, ret: int, process: int, waiter: int, resource: int) -> Operation[Input]:
     return pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter))
 
@@ -260,6 +271,28 @@ def test_a_barging_get_is_rejected() -> None:
     assert waiting(*first, pool_op(4, 5, 1, Enqueue(1)), *later)
     # Served in order, a later get() gets what comes back next.
     assert waiting(*before, served(4, 5, 1, 1, 0), later[0], pool_op(8, 9, 2, TakeFree("reuse", 1)))
+
+
+def test_a_get_keeps_what_it_popped_only_if_nobody_waits_then() -> None:
+    """Its pop puts r0 in its hands whoever waits; its Keep needs the queue empty."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    # W1 waits throughout: the get() may not keep r0 (barging, in two steps).
+    assert not waiting(enqueue, idle, kept_get(4, 9, 2, owner=9, resource=0))
+    # W1 leaves a closed pool before the Keep: the pop may come before close().
+    close, leave = pool_op(5, 6, 0, SetClosed()), pool_op(7, 8, 1, Leave(1, "closed"))
+    assert waiting(enqueue, idle, kept_get(4, 9, 2, owner=9, resource=0), close, leave)
+    # ... but not if the whole get() came after close().
+    assert not waiting(enqueue, idle, close, leave, kept_get(10, 11, 2, owner=9, resource=0))
+    # W1, the head, takes r0 while the get() holds r1, which it keeps once W1 has gone.
+    two, head = pool_op(4, 5, 0, PutIdle(1)), served(7, 8, 1, 1, 0)
+    assert waiting(enqueue, idle, two, kept_get(6, 11, 2, owner=9, resource=1), head)
+    # Each pops the top: the get() cannot have popped r1 after the head took it.
+    late = kept_get(9, 11, 2, owner=9, resource=1)
+    assert not waiting(enqueue, idle, two, late, served(7, 8, 1, 1, 1))
+    # A Keep without a pop, or a second Keep, is not legal.
+    keep = pool_op(4, 5, 2, Keep(9))
+    assert not waiting(idle, keep)
+    assert not waiting(idle, kept_get(4, 9, 2, owner=9, resource=0), keep)
 
 
 def test_none_from_get_is_legal_only_while_someone_waits() -> None:
@@ -347,6 +380,25 @@ def test_a_timeout_decided_early_is_legal_only_in_the_split_form() -> None:
     assert waiting(enqueue, idle, get, timeout, pool_op(2, 3, 1, Leave(1, "decide")))
     # Deciding after r0 came back is not legal either.
     assert not waiting(enqueue, idle, get, timeout, pool_op(8, 9, 1, Leave(1, "decide")))
+
+
+def test_a_timeout_decided_while_a_get_holds_the_item_is_legal_only_in_the_split_form() -> None:
+    """test_parallel.py's held_past_a_timeout(): W1 was the head while r0 was idle, then
+    a get() popped r0 and kept it once W1 had timed out. W1's look, between the
+    pop and its GiveUp, found nothing: the split form accepts the timeout decided
+    there, the strict form rejects it, and neither accepts a decision while r0 is
+    idle."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    get = kept_get(4, 9, 2, owner=9, resource=0)
+    timeout = pool_op(5, 8, 1, Leave(1, "timeout"))
+    assert not waiting(enqueue, idle, get, timeout)
+    assert waiting(enqueue, idle, get, timeout, pool_op(5, 6, 1, Leave(1, "decide")))
+    # The same get() returning None: it saw W1, and gave r0 back after the decision.
+    held = none_get(4, 9, 2, owner=9)
+    assert waiting(enqueue, idle, held, timeout, pool_op(5, 6, 1, Leave(1, "decide")))
+    # Decided while r0 was idle, before any get() popped it: rejected.
+    early, later = pool_op(4, 5, 1, Leave(1, "decide")), pool_op(6, 8, 1, Leave(1, "timeout"))
+    assert not waiting(enqueue, idle, early, later, pool_op(6, 9, 2, TakeFree("reuse", 0)))
 
 
 def test_the_checker_is_not_blind_to_real_waiting_histories() -> None:
