@@ -635,3 +635,49 @@ def test_no_timeout_while_a_get_holds_what_the_head_is_owed() -> None:
         assert verdict.ok, verdict.explain()
     finally:
         trial.release_all()
+
+
+def enqueue_after_yielding() -> WaitingTrial:
+    """A caller whose first try gave what it popped to a waiter enqueues after that waiter
+    has gone, with something there. AutoScale(0, 5), each branch holding one of
+    r0..r4. P2's acquire waits; P4's release fails its reset (a unit, spare) and
+    P0, P1, P3 release r0, r1, r3; P3's acquire pops r3, sees P2 waiting and
+    stops before giving r3 back; P2 takes r1 and leaves; P1's get() takes r0
+    (nobody waits: P3 has not enqueued yet); P3 gives r3 back, enqueues with r3
+    and the spare unit there and nobody queued, and takes r3 as the head."""
+    program = Program(
+        AutoScale(initial=0, maximum=5, chunk_size=1),
+        (Command("get"),) * 5,
+        (
+            (Command("release"),),
+            (Command("release"), Command("get")),
+            (Acquire(timeout=0.01),),
+            (Command("release"), Acquire(timeout=0.0005)),
+            (Command("release", reset=("false",)),),
+        ),
+    )
+    return scripted(
+        program,
+        (2, "Park", 1),
+        (4, "end", 0),
+        (0, "end", 0),
+        (1, "TakeFree", 1),  # released; its get() read the pool open
+        (3, "PutIdle", 2),  # released; its first try is about to give r3 back
+        (2, "end", 0),
+        (1, "end", 0),
+        (3, "end", 0),
+    )
+
+
+def test_a_caller_may_enqueue_with_something_there_once_the_waiters_it_yielded_to_left() -> None:
+    """Enqueue is not guarded by "nothing there" (models/Waiting.tla: the first try's Yield,
+    then Enqueue): P3 enqueues after P1's get() kept r0, which it could do only
+    with nobody queued, and r3 and a spare unit were there all along. As the
+    head with something there, P3 may not time out, and it takes r3."""
+    trial = enqueue_after_yielding()
+    try:
+        assert returned(trial) == [["ok"], ["ok", "r0"], ["r1"], ["ok", "r3"], ["ok"]]
+        verdict = trial.verdict(atomic_get=False, split_timeouts=False)
+        assert verdict.ok, verdict.explain()
+    finally:
+        trial.release_all()

@@ -18,12 +18,16 @@ idle (PutIdle) or discarded.
 
 Waiting: the spec of a FIFO blocking pool. The state has the waiter queue
 (`State.waiters`). A waiting `acquire()` is two actions at least, each
-linearized on its own: Enqueue, legal only if the caller could not take
-(someone is queued already, or nothing is there), and its end: the head's
-TakeFree (`TakeFree.waiter`; only the head may take), or Leave (a timeout, a
-cancellation, or close()). A caller that does not wait takes only if nobody
-is queued (no barging). The timeout rule: a waiter may time out only if it
-was never the head at an instant when something was available. Entitlement
+linearized on its own: Enqueue, and its end: the head's TakeFree
+(`TakeFree.waiter`; only the head may take), or Leave (a timeout, a
+cancellation, or close()). Enqueue may find something there and nobody
+queued: the caller's first try found nothing, or gave what it popped to
+waiters who have left since (models/Waiting.tla: the first try's Yield,
+then Enqueue; FifoPool's Enqueue has no guard), and then, the head, it must
+take what is there, since it may not time out. A caller that does not wait
+takes only if nobody is queued (no barging). The timeout rule: a waiter may
+time out only if it was never the head at an instant when something was
+available. Entitlement
 is monotone, so the state keeps one flag, `entitled`: the head has been the
 head while `free` held something; it stays set until that head leaves, and
 while it is set that head cannot time out.
@@ -269,8 +273,8 @@ class PoolSpec:
         if isinstance(action, SetClosed):
             return [replace(spec, model=replace(set_closed(state), free=()))]
         if isinstance(action, Enqueue):
-            if action.waiter in state.waiters or (not state.waiters and state.free):
-                return []  # it could have taken: FIFO says it must not wait
+            if action.waiter in state.waiters:
+                return []
             return [replace(spec, model=enqueue(state, action.waiter))]
         if isinstance(action, Leave):
             return self._leave(spec, action)

@@ -333,9 +333,15 @@ def test_lifo_service_is_rejected() -> None:
     assert waiting(*queue, *fifo)
 
 
-def test_a_caller_that_could_take_may_not_wait() -> None:
-    """Enqueue is legal only if the caller could not take: someone waits, or nothing is there."""
-    assert not waiting(pool_op(0, 1, 1, Enqueue(1)), start=(0,))
+def test_a_caller_that_could_take_may_wait_but_not_time_out() -> None:
+    """Enqueue with r0 there and nobody queued (its first try gave r0 to waiters who have
+    gone since): the caller is then the head with r0 there, and must take it."""
+    assert waiting(pool_op(0, 1, 1, Enqueue(1)), served(2, 3, 1, 1, 0), start=(0,))
+    assert not waiting(
+        pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Leave(1, "timeout")), start=(0,)
+    )
+    # A second Enqueue of one waiter is not legal.
+    assert not waiting(pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Enqueue(1)))
     assert waiting(pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Leave(1, "timeout")))
     # Behind a waiter it may, even with r0 there: r0 is the head's.
     assert waiting(
