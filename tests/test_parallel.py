@@ -681,3 +681,35 @@ def test_a_caller_may_enqueue_with_something_there_once_the_waiters_it_yielded_t
         assert verdict.ok, verdict.explain()
     finally:
         trial.release_all()
+
+
+def yield_to_a_served_head() -> WaitingTrial:
+    """AutoScale(0, 3), P0, P1, P2 holding r0, r1, r2. P2's acquire waits; P0's release
+    fails its reset (a unit, spare); P2, the head, takes the unit, makes r3 with
+    its new() and stops before it leaves the queue; P1 releases r1, and its
+    acquire(0.0) pops r1, finds P2 still queued and alive, gives r1 back and
+    times out; then P2 leaves with r3."""
+    program = Program(
+        AutoScale(initial=0, maximum=3, chunk_size=1),
+        (Command("get"),) * 3,
+        (
+            (Command("release", reset=("false",)),),
+            (Command("release"), Acquire(timeout=0.0)),
+            (Acquire(timeout=0.01),),
+        ),
+    )
+    return scripted(program, (2, "Park", 1), (0, "end", 0), (2, "Leave", 1), (1, "end", 0))
+
+
+def test_a_get_yields_to_a_head_that_took_until_it_leaves_the_queue() -> None:
+    """The head that took stays first in the queue until its `finally` (Leave "served"):
+    a get() that reads the queue meanwhile yields to it, and a try-once acquire()
+    times out with r1 idle. The spec once took the head out of the queue at its
+    take, and rejected P1's timeout: nobody waited, r1 was there."""
+    trial = yield_to_a_served_head()
+    try:
+        assert returned(trial) == [["ok"], ["ok", PoolTimeout.__name__], ["r3"]]
+        verdict = trial.verdict(atomic_get=False, split_timeouts=False)
+        assert verdict.ok, verdict.explain()
+    finally:
+        trial.release_all()

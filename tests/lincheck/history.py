@@ -30,6 +30,7 @@ is placed in the interval those events bound:
 |                                       | Enqueue           | call .. first park   |
 | ... returned r / grew / new() raised  | the head's        | last wake .. return  |
 |                                       | TakeFree, as get  | (or first new())     |
+|                                       | Leave served      | last wake .. return  |
 | ... raised PoolTimeout                | Leave timeout     | last wake .. return  |
 | ... raised PoolClosedError            | Leave closed      | wait .. return       |
 
@@ -290,8 +291,10 @@ def _waited(
     if ret.number is not None and not grew:
         take = TakeFree("reuse", ret.number, waiter=group)
         add(take, last, ret.t, f"the head's TakeFree reuse r{ret.number}")
+        add(Leave(group, "served"), last, ret.t, "Leave served")
     elif ret.number is not None or ret.detail == "Boom(new)":
         grown(last, group)
+        add(Leave(group, "served"), last, ret.t, "Leave served")
     elif ret.detail == "PoolTimeout":
         if options.split_timeouts:
             add(Leave(group, "decide"), last, ret.t, "the timeout decided")

@@ -19,18 +19,20 @@ idle (PutIdle) or discarded.
 Waiting: the spec of a FIFO blocking pool. The state has the waiter queue
 (`State.waiters`). A waiting `acquire()` is two actions at least, each
 linearized on its own: Enqueue, and its end: the head's TakeFree
-(`TakeFree.waiter`; only the head may take), or Leave (a timeout, a
-cancellation, or close()). Enqueue may find something there and nobody
-queued: the caller's first try found nothing, or gave what it popped to
-waiters who have left since (models/Waiting.tla: the first try's Yield,
-then Enqueue; FifoPool's Enqueue has no guard), and then, the head, it must
-take what is there, since it may not time out. A caller that does not wait
-takes only if nobody is queued (no barging). The timeout rule: a waiter may
-time out only if it was never the head at an instant when something was
-available. Entitlement
-is monotone, so the state keeps one flag, `entitled`: the head has been the
-head while `free` held something; it stays set until that head leaves, and
-while it is set that head cannot time out.
+(`TakeFree.waiter`; only the head may take), then its Leave "served" (the
+head stays first in the queue until its `finally` marks it dead: a get()
+that reads the queue meanwhile yields to it, even while it grows with its
+own new()), or Leave (a timeout, a cancellation, or close()). Enqueue may
+find something there and nobody queued: the caller's first try found
+nothing, or gave what it popped to waiters who have left since
+(models/Waiting.tla: the first try's Yield, then Enqueue; FifoPool's
+Enqueue has no guard); the caller, then the head with something there,
+may not time out and must take it. A caller that does not wait takes only
+if nobody is queued (no barging). The timeout rule: a waiter may time out
+only if it was never the head at an instant when something was available.
+Entitlement is monotone, so the state keeps one flag, `entitled`: the head
+has been the head while `free` held something; it stays set until that
+head leaves, and while it is set that head cannot time out.
 
 Where callers may wait, a `get()` does not take effect in one step either:
 it pops an item (TakeFree with `hold`, or TakeFree "held" if it returns
@@ -170,7 +172,11 @@ class Enqueue:
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """`waiter` leaves the queue unserved: `why` is "timeout", "cancel" or "closed".
+    """`waiter` leaves the queue: `why` is "timeout", "cancel", "closed", or "served".
+
+    "served": the head took (its TakeFree) and now leaves the queue, which it
+    stays at the front of until then (waiting()'s `finally`): a get() still
+    yields to it, and the waiter behind it is not the head yet.
 
     "decide" is the first half of a timeout in the split form (see the module
     docstring): the waiter decides, and stays queued until its "timeout".
@@ -250,6 +256,8 @@ class SpecState:
     hands: frozenset[Hand] = frozenset()
     decided: frozenset[int] = frozenset()
     """Waiters that decided to time out and have not left yet (split form only)."""
+    served: frozenset[int] = frozenset()
+    """Heads that took, still first in the queue until they leave it (Leave "served")."""
     debt: int = 0
     """Units a lowered bound has yet to retire (Lifecycle.debt)."""
 
@@ -305,6 +313,10 @@ class PoolSpec:
         state, waiter, why = spec.model, action.waiter, action.why
         if waiter not in state.waiters or (why == "closed" and not state.closed):
             return []
+        if (why == "served") != (waiter in spec.served):
+            return []
+        if why == "served":
+            return [replace(spec, model=leave(state, waiter), served=spec.served - {waiter})]
         undecided = why in ("timeout", "decide") and waiter not in spec.decided
         # The timeout rule: never the head while something was there; decided
         # at a look, that look found nothing there.
@@ -370,11 +382,13 @@ class PoolSpec:
         elif take.waiter is None:
             if state.waiters and take.outcome != "unknown":
                 return []  # no barging: a caller that does not wait takes nothing
-        elif head(state) != take.waiter:
-            return []  # only the head takes
+        elif head(state) != take.waiter or take.waiter in spec.served:
+            return []  # only the head takes, once
         else:
-            after = leave(after, take.waiter)
-            spec = replace(spec, decided=spec.decided - {take.waiter})
+            # It stays first in the queue until its Leave "served".
+            spec = replace(
+                spec, decided=spec.decided - {take.waiter}, served=spec.served | {take.waiter}
+            )
         taken = replace(spec, model=after)
         if take.outcome == "unknown":
             return [taken]

@@ -233,6 +233,10 @@ def test_a_history_of_hundreds_of_operations_is_checked_in_few_configurations() 
 # starts with nothing idle or spare unless it says otherwise.
 
 
+Ops = Operation[Input] | list[Operation[Input]]
+"""One operation, or the several actions of one."""
+
+
 def none_get(call: int, ret: int, process: int, owner: int) -> list[Operation[Input]]:
     """A get() that returned None where callers may wait: its three actions."""
     return [
@@ -251,11 +255,15 @@ def kept_get(
     ]
 
 
-def served(call: int, ret: int, process: int, waiter: int, resource: int) -> Operation[Input]:
-    return pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter))
+def served(call: int, ret: int, process: int, waiter: int, resource: int) -> list[Operation[Input]]:
+    """The head's take of `resource`, then its Leave "served"."""
+    return [
+        pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter)),
+        pool_op(call, ret, process, Leave(waiter, "served")),
+    ]
 
 
-def waiting(*ops: Operation[Input] | list[Operation[Input]], start: tuple[int, ...] = ()) -> bool:
+def waiting(*ops: Ops, start: tuple[int, ...] = ()) -> bool:
     flat = [op for item in ops for op in (item if isinstance(item, list) else [item])]
     return verdict_of(start, *flat)
 
@@ -264,7 +272,7 @@ def test_a_barging_get_is_rejected() -> None:
     """W1 waits; r0 comes back; a later get() takes it: it must have gone to W1."""
     before = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))]
     barging = pool_op(4, 5, 2, TakeFree("reuse", 0))
-    later = [pool_op(6, 7, 0, PutIdle(1)), served(8, 9, 1, 1, 1)]
+    later: list[Ops] = [pool_op(6, 7, 0, PutIdle(1)), served(8, 9, 1, 1, 1)]
     assert not waiting(*before, barging, *later)
     # A get() that came before W1 did may take r0.
     first = [pool_op(0, 1, 0, PutIdle(0)), pool_op(2, 3, 2, TakeFree("reuse", 0))]
@@ -322,15 +330,29 @@ def test_a_timeout_while_the_head_could_take_is_rejected() -> None:
 def test_lifo_service_is_rejected() -> None:
     """W1 then W2 wait: r0 goes to W1, r1 to W2, not the other way round."""
     queue = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 2, Enqueue(2))]
-    lifo = [
+    lifo: list[Ops] = [
         pool_op(4, 5, 0, PutIdle(0)),
         served(6, 7, 2, 2, 0),
         pool_op(8, 9, 0, PutIdle(1)),
         served(10, 11, 1, 1, 1),
     ]
     assert not waiting(*queue, *lifo)
-    fifo = [lifo[0], served(6, 7, 1, 1, 0), lifo[2], served(10, 11, 2, 2, 1)]
+    fifo: list[Ops] = [lifo[0], served(6, 7, 1, 1, 0), lifo[2], served(10, 11, 2, 2, 1)]
     assert waiting(*queue, *fifo)
+
+
+def test_the_head_stays_queued_from_its_take_until_it_leaves() -> None:
+    """W1 takes r0 and leaves the queue later (Leave "served"): meanwhile a get() that
+    pops r1 may yield it to W1 and return None; once W1 has left, it may not."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    take = pool_op(4, 5, 1, TakeFree("reuse", 0, waiter=1))
+    again: list[Ops] = [pool_op(6, 7, 0, PutIdle(1)), none_get(8, 9, 2, owner=9)]
+    assert waiting(enqueue, idle, take, pool_op(4, 10, 1, Leave(1, "served")), *again)
+    assert not waiting(enqueue, idle, take, pool_op(4, 5, 1, Leave(1, "served")), *again)
+    # It leaves once, after its take, and takes once.
+    assert not waiting(enqueue, idle, pool_op(0, 1, 1, Leave(1, "served")))
+    twice = pool_op(6, 7, 1, TakeFree("reuse", 1, waiter=1))
+    assert not waiting(enqueue, idle, take, again[0], twice)
 
 
 def test_a_caller_that_could_take_may_wait_but_not_time_out() -> None:
