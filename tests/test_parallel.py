@@ -477,7 +477,10 @@ def test_get_is_linearizable_as_one_step_when_callers_may_wait() -> None:
 # between: served with the next item, woken by close(), or timed out. The real
 # threads of test_threaded_waiting_histories_are_linearizable met each of these
 # now and then, on both builds; the spec took such a get() as one step and
-# rejected them. Each race is pinned here on the scheduler, step by step.
+# rejected them. They met two more corners of the same kind, also pinned here:
+# a caller that enqueues after its first try yielded to waiters who have left,
+# and a get() that yields to a head that took but has not yet left the queue.
+# Each race is pinned on the scheduler, step by step.
 
 
 class Script:
@@ -496,6 +499,7 @@ class Script:
         while self.legs:
             thread, action, count = self.legs[0]
             if action == "end" and thread not in runnable:
+                assert thread not in self.scheduler.parked(), f"T{thread} is parked for good"
                 self.legs.pop(0)
                 continue
             if current == thread and self.scheduler.waiting(thread) == action:
