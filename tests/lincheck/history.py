@@ -23,11 +23,14 @@ is placed in the interval those events bound:
 | get() returned None, where callers    | TakeFree held,    | call .. return       |
 | may wait (or acquire() tried once)    | CheckWaiters,     | (each)               |
 |                                       | Yield             |                      |
+| get() returned r or grew, where       | TakeFree with     | as without waiting   |
+| callers may wait                      | hold, then Keep   | (each)               |
 | acquire() waited ("wait" logged)      | its get(): as the | call .. wait         |
 |                                       | line above        |                      |
 |                                       | Enqueue           | call .. first park   |
 | ... returned r / grew / new() raised  | the head's        | last wake .. return  |
 |                                       | TakeFree, as get  | (or first new())     |
+|                                       | Leave served      | last wake .. return  |
 | ... raised PoolTimeout                | Leave timeout     | last wake .. return  |
 | ... raised PoolClosedError            | Leave closed      | wait .. return       |
 
@@ -51,13 +54,14 @@ park, whichever is first; and the head's take comes after the last wake.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rpool.testing import Operation
 from tests.lincheck.spec import (
     CheckWaiters,
     Enqueue,
     Input,
+    Keep,
     Leave,
     PutIdle,
     ReturnGrant,
@@ -75,7 +79,7 @@ def operations(
     replaces: bool,
     raising_get_takes: bool = True,
     split_timeouts: bool = False,
-    atomic_nones: bool = False,
+    atomic_takes: bool = False,
 ) -> list[Operation[Input]]:
     """The actions of every logged operation; `replaces` is True for a Static pool.
 
@@ -86,9 +90,11 @@ def operations(
     effect after close() as a whole, which is what an atomic get() would do
     (see test_parallel.py, test_get_racing_close_is_atomic).
 
-    If any operation is an acquire(), callers may wait, and a None from get()
-    is the three actions of the table, unless `atomic_nones`: then it is one
-    action, TakeFree "empty" (nothing there, or someone waits), as a
+    If any operation is an acquire(), callers may wait, and a get() (or an
+    acquire()'s first try) takes effect in the steps of the table: a None is
+    three actions, a resource or a growth two (its pop, then Keep), unless
+    `atomic_takes`: then each is one action, TakeFree "empty" (nothing there,
+    or someone waits) or a TakeFree that finds nobody waiting, as a
     sequential pool's get() would be. `split_timeouts`: a timeout is also
     decided (`Leave(w, "decide")`) after the waiter's last wake, before it
     leaves; see tests/lincheck/spec.py.
@@ -106,7 +112,7 @@ def operations(
             end = starts[n + 1] if n + 1 < len(starts) else len(events)
             group += 1
             options = Options(
-                replaces, raising_get_takes, waiting and not atomic_nones, split_timeouts
+                replaces, raising_get_takes, waiting and not atomic_takes, split_timeouts
             )
             result += _parse(process, events[start:end], options, group)
     return result
@@ -139,6 +145,14 @@ def _parse(
 
     def add(action: Input, start: int, end: int | None, what: str) -> None:
         ops.append(Operation(start, end, process, action, f"{title}: {what}", group))
+
+    def take(action: TakeFree, start: int, end: int | None, what: str) -> None:
+        """A take by a caller that does not wait: where callers may, its pop, then Keep."""
+        if not options.waiting or action.waiter is not None or action.outcome == "unknown":
+            add(action, start, end, what)
+            return
+        add(replace(action, owner=group, hold=True), start, end, f"{what} (pop)")
+        add(Keep(group), start, end, "Keep")
 
     made: list[tuple[int, int]] = []  # (resource, index in inner) made by growth
     attempts = 0
@@ -219,12 +233,12 @@ def _parse(
         for resource, index in extras:
             add(PutIdle(resource), inner[index].t, after(index), f"PutIdle r{resource}")
         if ret is None:
-            take = TakeFree("unknown", owner=group, waiter=waiter)
+            action = TakeFree("unknown", owner=group, waiter=waiter)
         elif ret.number is not None:
-            take = TakeFree("grow", units=len(made), owner=group, waiter=waiter)
+            action = TakeFree("grow", units=len(made), owner=group, waiter=waiter)
         else:
-            take = TakeFree("grow", attempts=attempts, owner=group, waiter=waiter)
-        add(take, start, first_new, f"TakeFree {take.outcome}")
+            action = TakeFree("grow", attempts=attempts, owner=group, waiter=waiter)
+        take(action, start, first_new, f"TakeFree {action.outcome}")
 
     waits = [k for k, event in enumerate(inner) if event.kind == "wait"]
     if waits:
@@ -235,7 +249,7 @@ def _parse(
         if ret is None:
             add(TakeFree("unknown", owner=group), call.t, None, "TakeFree (unknown)")
         elif ret.number is not None:
-            add(TakeFree("reuse", ret.number), call.t, ret.t, f"TakeFree reuse r{ret.number}")
+            take(TakeFree("reuse", ret.number), call.t, ret.t, f"TakeFree reuse r{ret.number}")
         elif ret.detail in ("None", "PoolTimeout"):
             nothing(ret.t)
         elif ret.detail == "PoolClosedError":
@@ -277,8 +291,10 @@ def _waited(
     if ret.number is not None and not grew:
         take = TakeFree("reuse", ret.number, waiter=group)
         add(take, last, ret.t, f"the head's TakeFree reuse r{ret.number}")
+        add(Leave(group, "served"), last, ret.t, "Leave served")
     elif ret.number is not None or ret.detail == "Boom(new)":
         grown(last, group)
+        add(Leave(group, "served"), last, ret.t, "Leave served")
     elif ret.detail == "PoolTimeout":
         if options.split_timeouts:
             add(Leave(group, "decide"), last, ret.t, "the timeout decided")

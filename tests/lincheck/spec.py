@@ -18,29 +18,45 @@ idle (PutIdle) or discarded.
 
 Waiting: the spec of a FIFO blocking pool. The state has the waiter queue
 (`State.waiters`). A waiting `acquire()` is two actions at least, each
-linearized on its own: Enqueue, legal only if the caller could not take
-(someone is queued already, or nothing is there), and its end: the head's
-TakeFree (`TakeFree.waiter`; only the head may take), or Leave (a timeout, a
-cancellation, or close()). A caller that does not wait takes only if nobody
-is queued (no barging). The timeout rule: a waiter may time out only if it
-was never the head at an instant when something was available. Entitlement
-is monotone, so the state keeps one flag, `entitled`: the head has been the
-head while `free` held something; it stays set until that head leaves, and
-while it is set that head cannot time out.
+linearized on its own: Enqueue, and its end: the head's TakeFree
+(`TakeFree.waiter`; only the head may take), then its Leave "served" (the
+head stays first in the queue until its `finally` marks it dead: a get()
+that reads the queue meanwhile yields to it, even while it grows with its
+own new()), or Leave (a timeout, a cancellation, or close()). Enqueue may
+find something there and nobody queued: the caller's first try found
+nothing, or gave what it popped to waiters who have left since
+(models/Waiting.tla: the first try's Yield, then Enqueue; FifoPool's
+Enqueue has no guard); the caller, then the head with something there,
+may not time out and must take it. A caller that does not wait takes only
+if nobody is queued (no barging). The timeout rule: a waiter may time out
+only if it was never the head at an instant when something was available.
+Entitlement is monotone, so the state keeps one flag, `entitled`: the head
+has been the head while `free` held something; it stays set until that
+head leaves, and while it is set that head cannot time out.
 
-A `get()` that returns None while callers wait does not do so in one step:
-it pops an item (TakeFree "held": the item is in its hands, not in `free`),
-reads the queue (CheckWaiters: legal only if someone waits, unless it popped
-nothing), and gives the item back (Yield: a resource to the idle end, a grant
+Where callers may wait, a `get()` does not take effect in one step either:
+it pops an item (TakeFree with `hold`, or TakeFree "held" if it returns
+None: the item is in its hands, not in `free`), then reads the queue. If
+nobody waits it keeps the item (Keep: legal only if nobody waits); if
+someone does (CheckWaiters: legal only if someone waits, unless it popped
+nothing) it gives the item back (Yield: a resource to the idle end, a grant
 to the spare end), as `Pool._yield` does. Meanwhile the head may take
-something else, or time out, which is why the three are separate.
+something else, time out or leave a closed pool, which is why the steps are
+separate: a get() that popped r1 before the head took r0 keeps r1 once the
+head has gone, and so does one that popped before close() set its flag and
+reads the queue after the waiters it woke have left (models/Waiting.tla,
+TakeFree then CheckWaiters; FifoPool's Look then Keep).
 
-`Leave(w, "decide")` is for the race of tests/test_parallel.py's
-`race("look")`: it splits a timeout into the instant the waiter decides
-(its last look as the head, which must obey the timeout rule) and the
-instant it stops counting as a waiter (GiveUp), until which a get() still
-yields to it. Histories are checked without it first; with it, only to tell
-that race from any other failure.
+`Leave(w, "decide")` is for the two ways a waiter whose deadline has
+passed misses an item in flight (docs/design.md, "Linearization"): it
+splits a timeout into the instant the waiter decides, its last look as the
+head, and the instant it stops counting as a waiter (GiveUp), until which a
+get() still yields to it. The look found nothing: the waiter was not the
+head, or `free` was empty at that instant, though the head may have been
+entitled (what it was owed sits in a get()'s hands, tests/test_parallel.py's
+`test_a_get_holding_what_the_head_is_owed_keeps_it_once_the_head_timed_out`;
+or it arrived after the look, `race("look")`). Histories are checked without
+it first; with it, only to tell those races from any other failure.
 """
 
 from __future__ import annotations
@@ -66,6 +82,7 @@ __all__ = [
     "Enqueue",
     "Evict",
     "Input",
+    "Keep",
     "Leave",
     "Lower",
     "Pay",
@@ -90,9 +107,10 @@ class TakeFree:
     (returned None), "closed" (raised PoolClosedError), "unknown" (it never
     returned), or "held" (it returned None where callers may wait: what it
     popped is in its hands until its Yield). `owner` names the get() for its
-    later ReturnGrant, CheckWaiters and Yield. `waiter`: the take is the
+    later ReturnGrant, Keep, CheckWaiters and Yield. `waiter`: the take is the
     Serve of that queued waiter, which must be the head; None: the caller
-    does not wait, and takes only if nobody does.
+    does not wait, and takes only if nobody does: at once, or, with `hold`,
+    at its Keep (the pop puts the item in its hands, whoever waits).
     """
 
     outcome: str
@@ -101,6 +119,7 @@ class TakeFree:
     attempts: int | None = None
     owner: int = 0
     waiter: int | None = None
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +150,13 @@ class CheckWaiters:
 
 
 @dataclass(frozen=True, slots=True)
+class Keep:
+    """The get() `owner` read the queue after its pop: nobody waits, it keeps what it popped."""
+
+    owner: int
+
+
+@dataclass(frozen=True, slots=True)
 class Yield:
     """The get() `owner` gives back what it popped (Pool._yield)."""
 
@@ -146,7 +172,11 @@ class Enqueue:
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """`waiter` leaves the queue unserved: `why` is "timeout", "cancel" or "closed".
+    """`waiter` leaves the queue: `why` is "timeout", "cancel", "closed", or "served".
+
+    "served": the head took (its TakeFree) and now leaves the queue, which it
+    stays at the front of until then (waiting()'s `finally`): a get() still
+    yields to it, and the waiter behind it is not the head yet.
 
     "decide" is the first half of a timeout in the split form (see the module
     docstring): the waiter decides, and stays queued until its "timeout".
@@ -200,6 +230,7 @@ Input = (
     | ReturnGrant
     | SetClosed
     | CheckWaiters
+    | Keep
     | Yield
     | Enqueue
     | Leave
@@ -210,7 +241,8 @@ Input = (
 )
 
 Hand = tuple[int, Item | None, bool]
-"""A get() between its pop and its Yield: (owner, what it popped, whether it saw waiters)."""
+"""A get() between its pop and its Keep or Yield: (owner, what it popped, whether it saw
+waiters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +256,8 @@ class SpecState:
     hands: frozenset[Hand] = frozenset()
     decided: frozenset[int] = frozenset()
     """Waiters that decided to time out and have not left yet (split form only)."""
+    served: frozenset[int] = frozenset()
+    """Heads that took, still first in the queue until they leave it (Leave "served")."""
     debt: int = 0
     """Units a lowered bound has yet to retire (Lifecycle.debt)."""
 
@@ -247,12 +281,12 @@ class PoolSpec:
         if isinstance(action, SetClosed):
             return [replace(spec, model=replace(set_closed(state), free=()))]
         if isinstance(action, Enqueue):
-            if action.waiter in state.waiters or (not state.waiters and state.free):
-                return []  # it could have taken: FIFO says it must not wait
+            if action.waiter in state.waiters:
+                return []
             return [replace(spec, model=enqueue(state, action.waiter))]
         if isinstance(action, Leave):
             return self._leave(spec, action)
-        if isinstance(action, CheckWaiters | Yield):
+        if isinstance(action, CheckWaiters | Keep | Yield):
             return self._hand(spec, action)
         if isinstance(action, Evict | Lower | Pay | Raise):
             return self._lifecycle(spec, action)
@@ -279,20 +313,29 @@ class PoolSpec:
         state, waiter, why = spec.model, action.waiter, action.why
         if waiter not in state.waiters or (why == "closed" and not state.closed):
             return []
+        if (why == "served") != (waiter in spec.served):
+            return []
+        if why == "served":
+            return [replace(spec, model=leave(state, waiter), served=spec.served - {waiter})]
         undecided = why in ("timeout", "decide") and waiter not in spec.decided
-        if undecided and head(state) == waiter and spec.entitled:
-            return []  # the timeout rule: never the head while something was there
+        # The timeout rule: never the head while something was there; decided
+        # at a look, that look found nothing there.
+        owed = spec.entitled if why == "timeout" else bool(state.free)
+        if undecided and head(state) == waiter and owed:
+            return []
         if why == "decide":
             return [replace(spec, decided=spec.decided | {waiter})] if undecided else []
         return [replace(spec, model=leave(state, waiter), decided=spec.decided - {waiter})]
 
-    def _hand(self, spec: SpecState, action: CheckWaiters | Yield) -> list[SpecState]:
+    def _hand(self, spec: SpecState, action: CheckWaiters | Keep | Yield) -> list[SpecState]:
         held = [hand for hand in spec.hands if hand[0] == action.owner]
         if not held:
             return []
         hand = held[0]
         _, item, saw = hand
         hands = spec.hands - {hand}
+        if isinstance(action, Keep):
+            return [] if saw or spec.model.waiters else [replace(spec, hands=hands)]
         if isinstance(action, CheckWaiters):
             if saw or (item is not None and not spec.model.waiters):
                 return []
@@ -331,14 +374,21 @@ class PoolSpec:
         if take.outcome == "empty":
             # None: nothing there, or someone waits (everything is theirs).
             return [spec] if self.bounded and (item is None or state.waiters) else []
-        if take.waiter is None:
+        if take.hold:
+            if any(hand[0] == take.owner for hand in spec.hands):
+                return []
+            # Into its hands, for its Keep (no barging: only if nobody waits then).
+            spec = replace(spec, hands=spec.hands | {(take.owner, item, False)})
+        elif take.waiter is None:
             if state.waiters and take.outcome != "unknown":
                 return []  # no barging: a caller that does not wait takes nothing
-        elif head(state) != take.waiter:
-            return []  # only the head takes
+        elif head(state) != take.waiter or take.waiter in spec.served:
+            return []  # only the head takes, once
         else:
-            after = leave(after, take.waiter)
-            spec = replace(spec, decided=spec.decided - {take.waiter})
+            # It stays first in the queue until its Leave "served".
+            spec = replace(
+                spec, decided=spec.decided - {take.waiter}, served=spec.served | {take.waiter}
+            )
         taken = replace(spec, model=after)
         if take.outcome == "unknown":
             return [taken]

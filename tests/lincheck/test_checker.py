@@ -19,6 +19,7 @@ from tests.lincheck.spec import (
     Enqueue,
     Evict,
     Input,
+    Keep,
     Leave,
     Lower,
     Pay,
@@ -232,6 +233,10 @@ def test_a_history_of_hundreds_of_operations_is_checked_in_few_configurations() 
 # starts with nothing idle or spare unless it says otherwise.
 
 
+Ops = Operation[Input] | list[Operation[Input]]
+"""One operation, or the several actions of one."""
+
+
 def none_get(call: int, ret: int, process: int, owner: int) -> list[Operation[Input]]:
     """A get() that returned None where callers may wait: its three actions."""
     return [
@@ -240,11 +245,25 @@ def none_get(call: int, ret: int, process: int, owner: int) -> list[Operation[In
     ]
 
 
-def served(call: int, ret: int, process: int, waiter: int, resource: int) -> Operation[Input]:
-    return pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter))
+def kept_get(
+    call: int, ret: int, process: int, owner: int, resource: int
+) -> list[Operation[Input]]:
+    """A get() that returned `resource` where callers may wait: its pop, then Keep."""
+    return [
+        Operation(call, ret, process, action, repr(action), group=owner)
+        for action in (TakeFree("reuse", resource, owner=owner, hold=True), Keep(owner))
+    ]
 
 
-def waiting(*ops: Operation[Input] | list[Operation[Input]], start: tuple[int, ...] = ()) -> bool:
+def served(call: int, ret: int, process: int, waiter: int, resource: int) -> list[Operation[Input]]:
+    """The head's take of `resource`, then its Leave "served"."""
+    return [
+        pool_op(call, ret, process, TakeFree("reuse", resource, waiter=waiter)),
+        pool_op(call, ret, process, Leave(waiter, "served")),
+    ]
+
+
+def waiting(*ops: Ops, start: tuple[int, ...] = ()) -> bool:
     flat = [op for item in ops for op in (item if isinstance(item, list) else [item])]
     return verdict_of(start, *flat)
 
@@ -253,13 +272,35 @@ def test_a_barging_get_is_rejected() -> None:
     """W1 waits; r0 comes back; a later get() takes it: it must have gone to W1."""
     before = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))]
     barging = pool_op(4, 5, 2, TakeFree("reuse", 0))
-    later = [pool_op(6, 7, 0, PutIdle(1)), served(8, 9, 1, 1, 1)]
+    later: list[Ops] = [pool_op(6, 7, 0, PutIdle(1)), served(8, 9, 1, 1, 1)]
     assert not waiting(*before, barging, *later)
     # A get() that came before W1 did may take r0.
     first = [pool_op(0, 1, 0, PutIdle(0)), pool_op(2, 3, 2, TakeFree("reuse", 0))]
     assert waiting(*first, pool_op(4, 5, 1, Enqueue(1)), *later)
     # Served in order, a later get() gets what comes back next.
     assert waiting(*before, served(4, 5, 1, 1, 0), later[0], pool_op(8, 9, 2, TakeFree("reuse", 1)))
+
+
+def test_a_get_keeps_what_it_popped_only_if_nobody_waits_then() -> None:
+    """Its pop puts r0 in its hands whoever waits; its Keep needs the queue empty."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    # W1 waits throughout: the get() may not keep r0 (barging, in two steps).
+    assert not waiting(enqueue, idle, kept_get(4, 9, 2, owner=9, resource=0))
+    # W1 leaves a closed pool before the Keep: the pop may come before close().
+    close, leave = pool_op(5, 6, 0, SetClosed()), pool_op(7, 8, 1, Leave(1, "closed"))
+    assert waiting(enqueue, idle, kept_get(4, 9, 2, owner=9, resource=0), close, leave)
+    # ... but not if the whole get() came after close().
+    assert not waiting(enqueue, idle, close, leave, kept_get(10, 11, 2, owner=9, resource=0))
+    # W1, the head, takes r0 while the get() holds r1, which it keeps once W1 has gone.
+    two, head = pool_op(4, 5, 0, PutIdle(1)), served(7, 8, 1, 1, 0)
+    assert waiting(enqueue, idle, two, kept_get(6, 11, 2, owner=9, resource=1), head)
+    # Each pops the top: the get() cannot have popped r1 after the head took it.
+    late = kept_get(9, 11, 2, owner=9, resource=1)
+    assert not waiting(enqueue, idle, two, late, served(7, 8, 1, 1, 1))
+    # A Keep without a pop, or a second Keep, is not legal.
+    keep = pool_op(4, 5, 2, Keep(9))
+    assert not waiting(idle, keep)
+    assert not waiting(idle, kept_get(4, 9, 2, owner=9, resource=0), keep)
 
 
 def test_none_from_get_is_legal_only_while_someone_waits() -> None:
@@ -289,20 +330,40 @@ def test_a_timeout_while_the_head_could_take_is_rejected() -> None:
 def test_lifo_service_is_rejected() -> None:
     """W1 then W2 wait: r0 goes to W1, r1 to W2, not the other way round."""
     queue = [pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 2, Enqueue(2))]
-    lifo = [
+    lifo: list[Ops] = [
         pool_op(4, 5, 0, PutIdle(0)),
         served(6, 7, 2, 2, 0),
         pool_op(8, 9, 0, PutIdle(1)),
         served(10, 11, 1, 1, 1),
     ]
     assert not waiting(*queue, *lifo)
-    fifo = [lifo[0], served(6, 7, 1, 1, 0), lifo[2], served(10, 11, 2, 2, 1)]
+    fifo: list[Ops] = [lifo[0], served(6, 7, 1, 1, 0), lifo[2], served(10, 11, 2, 2, 1)]
     assert waiting(*queue, *fifo)
 
 
-def test_a_caller_that_could_take_may_not_wait() -> None:
-    """Enqueue is legal only if the caller could not take: someone waits, or nothing is there."""
-    assert not waiting(pool_op(0, 1, 1, Enqueue(1)), start=(0,))
+def test_the_head_stays_queued_from_its_take_until_it_leaves() -> None:
+    """W1 takes r0 and leaves the queue later (Leave "served"): meanwhile a get() that
+    pops r1 may yield it to W1 and return None; once W1 has left, it may not."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    take = pool_op(4, 5, 1, TakeFree("reuse", 0, waiter=1))
+    again: list[Ops] = [pool_op(6, 7, 0, PutIdle(1)), none_get(8, 9, 2, owner=9)]
+    assert waiting(enqueue, idle, take, pool_op(4, 10, 1, Leave(1, "served")), *again)
+    assert not waiting(enqueue, idle, take, pool_op(4, 5, 1, Leave(1, "served")), *again)
+    # It leaves once, after its take, and takes once.
+    assert not waiting(enqueue, idle, pool_op(0, 1, 1, Leave(1, "served")))
+    twice = pool_op(6, 7, 1, TakeFree("reuse", 1, waiter=1))
+    assert not waiting(enqueue, idle, take, again[0], twice)
+
+
+def test_a_caller_that_could_take_may_wait_but_not_time_out() -> None:
+    """Enqueue with r0 there and nobody queued (its first try gave r0 to waiters who have
+    gone since): the caller is then the head with r0 there, and must take it."""
+    assert waiting(pool_op(0, 1, 1, Enqueue(1)), served(2, 3, 1, 1, 0), start=(0,))
+    assert not waiting(
+        pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Leave(1, "timeout")), start=(0,)
+    )
+    # A second Enqueue of one waiter is not legal.
+    assert not waiting(pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Enqueue(1)))
     assert waiting(pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 1, Leave(1, "timeout")))
     # Behind a waiter it may, even with r0 there: r0 is the head's.
     assert waiting(
@@ -347,6 +408,25 @@ def test_a_timeout_decided_early_is_legal_only_in_the_split_form() -> None:
     assert waiting(enqueue, idle, get, timeout, pool_op(2, 3, 1, Leave(1, "decide")))
     # Deciding after r0 came back is not legal either.
     assert not waiting(enqueue, idle, get, timeout, pool_op(8, 9, 1, Leave(1, "decide")))
+
+
+def test_a_timeout_decided_while_a_get_holds_the_item_is_legal_only_in_the_split_form() -> None:
+    """test_parallel.py's held_past_a_timeout(): W1 was the head while r0 was idle, then
+    a get() popped r0 and kept it once W1 had timed out. W1's look, between the
+    pop and its GiveUp, found nothing: the split form accepts the timeout decided
+    there, the strict form rejects it, and neither accepts a decision while r0 is
+    idle."""
+    enqueue, idle = pool_op(0, 1, 1, Enqueue(1)), pool_op(2, 3, 0, PutIdle(0))
+    get = kept_get(4, 9, 2, owner=9, resource=0)
+    timeout = pool_op(5, 8, 1, Leave(1, "timeout"))
+    assert not waiting(enqueue, idle, get, timeout)
+    assert waiting(enqueue, idle, get, timeout, pool_op(5, 6, 1, Leave(1, "decide")))
+    # The same get() returning None: it saw W1, and gave r0 back after the decision.
+    held = none_get(4, 9, 2, owner=9)
+    assert waiting(enqueue, idle, held, timeout, pool_op(5, 6, 1, Leave(1, "decide")))
+    # Decided while r0 was idle, before any get() popped it: rejected.
+    early, later = pool_op(4, 5, 1, Leave(1, "decide")), pool_op(6, 8, 1, Leave(1, "timeout"))
+    assert not waiting(enqueue, idle, early, later, pool_op(6, 9, 2, TakeFree("reuse", 0)))
 
 
 def test_the_checker_is_not_blind_to_real_waiting_histories() -> None:

@@ -20,6 +20,12 @@ placed anywhere in the call.
 
 The timeouts are real and small: the checker decides what is legal, not the
 timing, so a waiter may time out or be served, either way.
+
+`ScheduledLoggedPool` logs the same events from a `ScheduledPool`
+(tests/scheduler), whose waiters park at scheduling points and whose clock
+moves only when the scheduler lets a park time out: one chosen interleaving
+of these histories, replayed exactly (tests/test_parallel.py pins the races
+the real threads met that way).
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ from tests.lincheck.spec import Input, PoolSpec, SpecState
 from tests.probe import Lab, Plan, Probe
 from tests.programs import Command, Program, Trial
 from tests.resources import Boom
+from tests.scheduler.instrument import ScheduledPool
 
-__all__ = ["Acquire", "LoggedPool", "WaitingTrial", "waiting_programs"]
+__all__ = ["Acquire", "LoggedPool", "ScheduledLoggedPool", "WaitingTrial", "waiting_programs"]
 
 TIMEOUTS = (0.0, 0.0005, 0.002, 0.01)
 """Seconds: try once, or wait a little; long enough for another thread to release."""
@@ -85,6 +92,23 @@ class LoggedPool(Pool[Lab, Probe]):  # type: ignore[misc]  # Pool is final for u
         self._clock = logged_clock(context)
 
 
+class ScheduledLoggedPool(ScheduledPool[Lab, Probe]):  # type: ignore[misc]  # Pool is final for users
+    """A `ScheduledPool` whose waiters and virtual clock log into its `Lab`, as `LoggedPool`'s."""
+
+    def __init__(self, resource: Any, mode: ScaleMode, context: Lab) -> None:
+        super().__init__(resource, mode, context)
+        self._waiter_type = type(
+            "LabWaiter", (LoggedWaiter, self._waiter_type), {"__slots__": (), "lab": context}
+        )
+        read = self.clock
+
+        def clock() -> float:
+            context.log("clock")
+            return read()
+
+        self._clock = clock
+
+
 @dataclass(frozen=True)
 class Acquire(Command):
     """`acquire(timeout)`; `new` is the plan for a growth, by its get() or as the head."""
@@ -103,8 +127,8 @@ class WaitingTrial(Trial):
 
     pool_type: type[Pool[Lab, Probe]] = LoggedPool
     late_timeouts: int = 0
-    """Histories that passed only with timeouts split (the race of test_parallel.py's
-    `race("look")`); the others passed as they are."""
+    """Histories that passed only with timeouts split (the races of test_parallel.py's
+    `race("look")` and `held_past_a_timeout()`); the others passed as they are."""
 
     def perform(self, process: int, command: Command, held: list[PoolGuard[Probe]]) -> None:
         if not isinstance(command, Acquire):
@@ -130,7 +154,8 @@ class WaitingTrial(Trial):
         """The verdict on the history; if it fails, the verdict with timeouts split, if that passes.
 
         A pass of the second kind is counted in `late_timeouts`: the history
-        shows the known race, and nothing else wrong.
+        shows one of the known races of a timeout with an item in flight
+        (tests/lincheck/spec.py, `Leave(w, "decide")`), and nothing else wrong.
         """
         strict = self.verdict(atomic_get, split_timeouts)
         if strict.ok or split_timeouts:
@@ -142,13 +167,13 @@ class WaitingTrial(Trial):
         return strict
 
     def verdict(
-        self, atomic_get: bool, split_timeouts: bool, atomic_nones: bool = False
+        self, atomic_get: bool, split_timeouts: bool, atomic_takes: bool = False
     ) -> Verdict[SpecState, Input]:
         """The verdict with the options of `operations`, without fallback."""
         logs = {p: events for p, events in self.lab.logs.items() if p >= 0}
         replaces = isinstance(self.program.mode, Static)
         ops = operations(
-            logs, replaces, not atomic_get, split_timeouts=split_timeouts, atomic_nones=atomic_nones
+            logs, replaces, not atomic_get, split_timeouts=split_timeouts, atomic_takes=atomic_takes
         )
         spec = PoolSpec(bounded=self.maximum is not None)
         return check(ops, self.start, spec.step, resources_consistent(ops))
