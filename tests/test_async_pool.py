@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
+import pickle
 import random
 import threading
 import warnings
@@ -30,6 +32,7 @@ from rpool import (
     AsyncPool,
     AsyncPoolGuard,
     AutoScale,
+    GuardReleasedError,
     PoolClosedError,
     PoolTimeout,
     ScaleMode,
@@ -199,6 +202,28 @@ def test_acquire_as_context_manager_awaitable_and_task() -> None:
                 pass
             await acquiring.__aexit__(None, None, None)
             assert pool.stats().idle == 1
+            await settle(pool, plan, [])
+
+    run(body)
+
+
+def test_a_guard_names_its_own_class_and_cannot_be_copied() -> None:
+    async def body() -> None:
+        plan = Plan()
+        async with AsyncPool(Conn, Static(1), plan) as pool:
+            guard = await pool.acquire()
+            assert repr(guard) == "<AsyncPoolGuard holding a Conn>"
+            for duplicate in (copy.copy, copy.deepcopy, pickle.dumps):
+                with pytest.raises(TypeError, match=r"^AsyncPoolGuard cannot be (copied|pickled)"):
+                    duplicate(guard)
+            assert not guard.released and guard.resource is plan.made[0]
+            await guard.release()
+            assert repr(guard) == "<AsyncPoolGuard released>"
+            with pytest.raises(GuardReleasedError):
+                _ = guard.resource
+            with pytest.raises(GuardReleasedError):
+                async with guard:
+                    pass
             await settle(pool, plan, [])
 
     run(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import warnings
-from typing import Self
+from typing import Any, Self
 
 import pytest
 
@@ -219,9 +219,17 @@ def test_guards_in_reference_cycles_come_back_after_collection() -> None:
     assert pool.stats().in_use == 4
 
 
-def test_repr_says_whether_released() -> None:
-    pool = Pool(Res, Static(1), Script())
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"max_lifetime": 3600.0}, {"leak_threshold": 3600.0}],
+    ids=["plain", "expiring", "watched"],
+)
+def test_repr_says_whether_released(options: dict[str, Any]) -> None:
+    # The pool's private guard classes (ExpiringGuard, WatchedGuard) show as
+    # the public one.
+    pool = Pool(Res, Static(1), Script(), **options)
     guard = one(pool)
+    assert isinstance(guard, PoolGuard) and (type(guard) is PoolGuard) == (not options)
     assert repr(guard) == "<PoolGuard holding a Res>"
     guard.release()
     assert repr(guard) == "<PoolGuard released>"

@@ -489,7 +489,11 @@ def test_a_huge_finite_timeout_waits_or_is_refused_up_front(
     audit(pool, script)
 
 
-@pytest.mark.parametrize("timeout", [0, 0.0, -0.0, -1, -math.inf])
+class Seconds(float):
+    """A float subclass: acquire()'s inline check passes only exact floats to the pool."""
+
+
+@pytest.mark.parametrize("timeout", [0, 0.0, -0.0, -1, -math.inf, Seconds(-1.0)])
 def test_a_timeout_of_zero_or_less_tries_once(timeout: float) -> None:
     script = Script()
     pool = Pool(Res, Static(1), script)
@@ -527,8 +531,9 @@ def test_a_timeout_of_zero_or_less_tries_once(timeout: float) -> None:
         ([1.0], TypeError),
         (math.nan, ValueError),
         (-math.nan, ValueError),
+        (Seconds("nan"), ValueError),
     ],
-    ids=["str", "bytes", "True", "False", "complex", "list", "nan", "-nan"],
+    ids=["str", "bytes", "True", "False", "complex", "list", "nan", "-nan", "float subclass nan"],
 )
 def test_a_bad_timeout_raises_a_clear_error_and_takes_nothing(timeout: Any, error: type) -> None:
     script = Script()

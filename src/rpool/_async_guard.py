@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final
 
 from ._drive import run_async
-from ._errors import GuardReleasedError, raise_all
+from ._errors import raise_all
 from ._guard import PoolGuard
 from ._waiters import ring
 
@@ -34,27 +34,11 @@ class AsyncPoolGuard(Generic[R]):
 
     # As PoolGuard's: the resource in a one-element list, claimed by pop().
     __slots__ = ("_box", "_pool")
+    _name: ClassVar[str] = "AsyncPoolGuard"
 
     def __init__(self, pool: AsyncPool[Any, Any], box: list[R]) -> None:
         self._pool = pool
         self._box = box
-
-    @property
-    def resource(self) -> R:
-        """The resource.
-
-        Raises:
-            GuardReleasedError: the guard was released.
-        """
-        try:
-            return self._box[0]
-        except IndexError:
-            raise GuardReleasedError("this guard's resource was given back") from None
-
-    @property
-    def released(self) -> bool:
-        """Whether the resource was given back."""
-        return not self._box
 
     async def release(self) -> None:
         """Give the resource back to its pool; a second call does nothing.
@@ -137,22 +121,24 @@ class AsyncPoolGuard(Generic[R]):
     ) -> None:
         await self.release()
 
-    # The finalizer is PoolGuard's, the same function: one C-level Orphan
-    # step and a ring, no user code, safe wherever the collector runs it.
+    # What does not depend on how the resource is given back is PoolGuard's,
+    # the same functions, not a base class: a base would lengthen the chain
+    # of classes every PoolGuard's deallocation walks (11 to 15 instructions
+    # more per get() + release on 3.11, tests/benchmarks/instructions.py).
+    # They read `_box`, `_pool` and `_name`, which this class has as
+    # PoolGuard has them. The finalizer is one C-level Orphan step and a
+    # ring: no user code, no await, safe wherever the collector runs it.
+    if TYPE_CHECKING:  # the properties' types, for AsyncPoolGuard[R]
+
+        @property
+        def resource(self) -> R: ...
+        @property
+        def released(self) -> bool: ...
+    else:
+        resource = PoolGuard.resource
+        released = PoolGuard.released
     __del__ = PoolGuard.__del__
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError("an AsyncPoolGuard cannot be copied: two guards would give one back")
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError("an AsyncPoolGuard cannot be copied: two guards would give one back")
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("an AsyncPoolGuard cannot be pickled: its resource belongs to this process")
-
-    def __repr__(self) -> str:
-        try:
-            state = "holding a " + type(self._box[0]).__name__
-        except IndexError:
-            state = "released"
-        return f"<AsyncPoolGuard {state}>"
+    __copy__ = PoolGuard.__copy__
+    __deepcopy__ = PoolGuard.__deepcopy__
+    __reduce__ = PoolGuard.__reduce__
+    __repr__ = PoolGuard.__repr__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, final
 
 from ._drive import run
 from ._errors import GuardReleasedError, raise_all
@@ -162,18 +162,24 @@ class PoolGuard(Generic[R]):
             if pool._waiters:
                 ring(pool._waiters)
 
+    # How messages and repr() name the guard: the public class, whichever of
+    # the pool's private subclasses (ExpiringGuard, WatchedGuard) it is.
+    # AsyncPoolGuard takes `resource`, `released`, the finalizer, the refusals
+    # to be copied and repr() from this class, and names itself.
+    _name: ClassVar[str] = "PoolGuard"
+
     def __copy__(self) -> NoReturn:
-        raise TypeError("a PoolGuard cannot be copied: two guards would give one resource back")
+        raise TypeError(f"{self._name} cannot be copied: two guards would give one resource back")
 
     def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError("a PoolGuard cannot be copied: two guards would give one resource back")
+        raise TypeError(f"{self._name} cannot be copied: two guards would give one resource back")
 
     def __reduce__(self) -> NoReturn:
-        raise TypeError("a PoolGuard cannot be pickled: its resource belongs to this process")
+        raise TypeError(f"{self._name} cannot be pickled: its resource belongs to this process")
 
     def __repr__(self) -> str:
         try:
             state = "holding a " + type(self._box[0]).__name__
         except IndexError:
             state = "released"
-        return f"<PoolGuard {state}>"
+        return f"<{self._name} {state}>"

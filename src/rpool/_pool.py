@@ -239,8 +239,13 @@ class Pool(Core[R], Generic[C, R]):
                 (KeyboardInterrupt) leaves the queue and loses nothing.
         """
         # The common timeouts (None, a float that is not NaN) are checked
-        # inline: this is the whole cost acquire() adds to get().
-        if timeout is not None and (type(timeout) is not float or timeout != timeout):
+        # inline: this and the call are the whole cost acquire() adds to get().
+        # `__class__`, not type(): the same object unless a class overrides
+        # it (a mock's spec, which isinstance() honours too), and one
+        # specialized attribute load (LOAD_ATTR_SLOT, 3.11 to 3.13) where
+        # type() is a global load and a call: 38 to 62 instructions fewer per
+        # acquire(5.0) (docs/performance.md, "Waiting (issue 11)").
+        if timeout is not None and (timeout.__class__ is not float or timeout != timeout):
             timeout = seconds(timeout)
         return self.get() or wait(self, timeout)
 
@@ -263,8 +268,8 @@ class Pool(Core[R], Generic[C, R]):
                 left the queue and lost nothing.
             BaseException: as `acquire()`.
         """
-        if timeout is not None and (type(timeout) is not float or timeout != timeout):
-            timeout = seconds(timeout)
+        if timeout is not None and (timeout.__class__ is not float or timeout != timeout):
+            timeout = seconds(timeout)  # as in acquire()
         guard = self.get()
         if guard is not None:
             return guard

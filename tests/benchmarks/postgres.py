@@ -43,7 +43,6 @@ if __name__ == "__main__":  # as run.py: the repository root replaces this direc
     sys.path.pop(0)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import argparse
 import asyncio
 import dataclasses
 import json
@@ -57,6 +56,7 @@ from typing import Any, Self
 import psycopg
 
 from rpool import AsyncPool, AsyncPoolGuard, Pool, Static
+from tests.benchmarks import sample_settings
 from tests.pgcluster import Cluster, server_binaries
 
 CONNECTIONS = 8
@@ -518,26 +518,12 @@ def render(results: Results, settings: Settings) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 repetitions of 0.5 s samples")
-    parser.add_argument("--repetitions", type=int, help="samples per figure (default 5)")
-    parser.add_argument("--seconds", type=float, help="length of one sample (default 2)")
-    parser.add_argument("--json", type=Path, help="where to write the raw results")
-    args = parser.parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.repetitions is not None:
-        settings = dataclasses.replace(settings, repetitions=args.repetitions)
-    if args.seconds is not None:
-        settings = dataclasses.replace(settings, seconds=args.seconds)
+    settings, json_path = sample_settings.parse(__doc__, FULL, QUICK, argv)
     with server() as dsn:
         results = run(settings, dsn)
     print(render(results, settings))
-    if args.json:
-        raw = {
-            w: {n: [dataclasses.asdict(s) for s in r] for n, r in s.items()}
-            for w, s in results.items()
-        }
-        args.json.write_text(json.dumps(raw, indent=1) + "\n")
+    if json_path:
+        json_path.write_text(json.dumps(record(results), indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ if __name__ == "__main__":  # as run.py: the repository root replaces this direc
     sys.path.pop(0)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import argparse
 import asyncio
 import dataclasses
 import json
@@ -65,6 +64,7 @@ from time import perf_counter_ns, sleep
 from typing import Any
 
 from rpool import Pool, Static
+from tests.benchmarks import sample_settings
 from tests.benchmarks.goals import Goal
 from tests.benchmarks.report import format_rate, format_time, format_times, goals_table
 from tests.benchmarks.report import markdown_table as table
@@ -521,23 +521,13 @@ def record(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 repetitions of 0.2 s samples")
-    parser.add_argument("--repetitions", type=int, help="samples per figure (default 5)")
-    parser.add_argument("--seconds", type=float, help="length of one sample (default 1)")
-    parser.add_argument("--json", type=Path, help="where to write the raw results")
-    args = parser.parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.repetitions is not None:
-        settings = dataclasses.replace(settings, repetitions=args.repetitions)
-    if args.seconds is not None:
-        settings = dataclasses.replace(settings, seconds=args.seconds)
+    settings, json_path = sample_settings.parse(__doc__, FULL, QUICK, argv)
     holds = measured_holds()
     results = run(settings)
     goals = check_goals(results)
     print(render(results, goals, settings, holds))
-    if args.json:
-        args.json.write_text(json.dumps(record(settings, holds, results), indent=1) + "\n")
+    if json_path:
+        json_path.write_text(json.dumps(record(settings, holds, results), indent=1) + "\n")
 
 
 if __name__ == "__main__":
