@@ -119,7 +119,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "no-grant-after-failed-reset",
         "capacity conservation (a discarded resource's capacity leaks)",
-        "_core.py",
+        "_disposal.py",
         (
             (
                 "            yield from self._put_idle(held)\n"
