@@ -126,6 +126,9 @@ class Core(Disposal, Generic[R]):
     # The clock deadlines are read from (tests make timeouts a scheduler's
     # choice with it).
     _clock: Callable[[], float] = staticmethod(time.monotonic)
+    # What a step that must let others go first yields (resize() waiting for
+    # a debt payment): a thread's sleep(0); the async shell awaits asyncio's.
+    _pause: ClassVar[staticmethod[[], Any]] = staticmethod(partial(time.sleep, 0))
     # The class of the guards the steps make (PoolGuard, AsyncPoolGuard), and
     # the close() of a resource that has none (called, or awaited, by the driver).
     _guard_type: ClassVar[type[Any]]

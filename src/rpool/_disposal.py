@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from math import inf
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._drive import Steps
@@ -47,8 +48,12 @@ class Disposal:
     def _give_back(self, held: list[Any]) -> Steps[None]:
         """Release's steps after its Claim: reset `held[-1]`, then make it idle or retire it.
 
-        `PoolGuard.release()` runs these same steps inlined, for speed;
-        orphans and `AsyncPoolGuard.release()` drive this. `held` belongs to
+        `PoolGuard.release()` runs these same steps inlined, for speed (a
+        pool with `max_lifetime` hands out `ExpiringGuard`s, which drive
+        this); orphans and `AsyncPoolGuard.release()` drive this. A resource
+        whose `reset()` returned True but which has outlived its
+        `max_lifetime` is not made idle: `Lifecycle.expire` discards it and
+        passes its unit on. `held` belongs to
         the caller, whose handler gives back what is left.
         """
         try:
@@ -59,10 +64,23 @@ class Disposal:
             # no replacement: no user code runs while it is on its way.
             yield from self._retire(held, replace=isinstance(error, Exception))
             raise
-        if valid is True:
-            yield from self._put_idle(held)
-        else:
+        if valid is not True:
             yield from self._reject(held, valid)
+            return
+        # Model: CheckExpired (a pool with max_lifetime; _expiring.py). The
+        # deadline's `get` is one C call; a resource without one (no
+        # max_lifetime, or an interruption kept it from its stamp) has not
+        # expired, and a closed pool discards it in _put_idle anyway.
+        lifecycle = self._lifecycle
+        if (
+            lifecycle is None
+            or not lifecycle.deadlines
+            or self._closed
+            or lifecycle.clock() < lifecycle.deadlines.get(id(held[-1]), inf)
+        ):
+            yield from self._put_idle(held)  # Model: CheckClosed, PutIdle, Ring.
+        else:
+            yield from lifecycle.expire(self, held)
 
     def _reject(self, held: list[Any], valid: object) -> Steps[None]:
         """Retire a resource whose reset() did not return True."""

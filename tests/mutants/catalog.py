@@ -381,7 +381,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            held = [guard._box[0]]  # the bug: it stays in the guard too\n",
             ),
             (
-                "            return run(pool._grow(held))"
+                "            return (yield from pool._grow(held))"
                 "  # Model: Renew, with the stale resource's unit.\n",
                 "            return guard\n",
             ),
@@ -416,9 +416,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "_lifecycle.py",
         (
             (
-                "        if not passed:\n"
-                "            return self._renew(pool, guard, self.checks_failed)\n",
-                "        if not passed:\n            return guard\n",
+                "            if not passed:\n"
+                "                return (yield from self._renew("
+                "pool, guard, self.checks_failed))\n",
+                "            if not passed:\n                return guard\n",
             ),
         ),
     ),
@@ -429,12 +430,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "_lifecycle.py",
         (
             (
-                "        if not passed:\n"
-                "            return self._renew(pool, guard, self.checks_failed)\n",
-                "        if not passed:\n"
-                "            next(self.checks_failed)\n"
-                "            run(pool._put_idle([guard._box.pop()]))\n"
-                "            return run(pool._grow([1]))\n",
+                "            if not passed:\n"
+                "                return (yield from self._renew("
+                "pool, guard, self.checks_failed))\n",
+                "            if not passed:\n"
+                "                next(self.checks_failed)\n"
+                "                yield from pool._put_idle([guard._box.pop()])\n"
+                "                return (yield from pool._grow([1]))\n",
             ),
         ),
     ),
@@ -442,11 +444,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "expired-put-back-at-release",
         "an expired resource is discarded when it comes back (the release of a resource past "
         "its max_lifetime makes it idle again)",
-        "_expiring.py",
+        "_disposal.py",
         (
             (
-                "            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(",
-                "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
+                "            or lifecycle.clock() < lifecycle.deadlines.get(id(held[-1]), inf)\n",
+                "            or True\n",
             ),
         ),
     ),
