@@ -345,9 +345,12 @@ def test_a_pool_belongs_to_the_loop_that_opened_it() -> None:
     assert not worker.is_alive() and errors == []
 
 
-def test_unsupported_options_and_bad_arguments_are_refused_clearly() -> None:
-    with pytest.raises(TypeError, match="does not support max_lifetime yet"):
-        AsyncPool(Conn, Static(1), Plan(), max_lifetime=60.0)  # type: ignore[call-overload]
+def test_bad_arguments_are_refused_clearly() -> None:
+    def check(conn: Conn) -> bool:
+        return True
+
+    with pytest.raises(TypeError, match="check must be an async function"):
+        AsyncPool(Conn, Static(1), Plan(), check=check)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
         AsyncPool(Conn, Static(1), Plan(), bogus=1)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="mode must be"):
