@@ -13,20 +13,27 @@ is spare again; either way the head waiter is rung). `PoolGuard.release()`
 itself is untouched, so a pool without the option runs the same
 instructions as before (docs/performance.md).
 
-The steps are the core's `_give_back` (`_disposal.py`), which checks the
-expiry for both shells (an `AsyncPoolGuard` drives the same steps, so an
-`AsyncPool` needs no guard class of its own); this guard adds the Claim and
-the recovery handler of docs/design.md's "Exception safety". Model: Claim,
-Reset, CheckExpired, then PutIdle or Expire and Replace / ReturnGrant
-(models/Lifecycle.tla's names).
+The steps are the core's (`_retire`, `_reject`, `_put_idle`,
+`Lifecycle.expire`, `_adopt_orphan`); their order is the core's
+`_give_back` (`_disposal.py`), which checks the expiry for an
+`AsyncPoolGuard` and for orphans. It is written again here, inline, as
+`PoolGuard.release()` writes it: driving `_give_back` through the driver
+would cost every round trip of a `max_lifetime` pool more instructions
+(docs/performance.md, "Lifecycle options"). Model:
+Claim, Reset, CheckExpired, then PutIdle or Expire and Replace /
+ReturnGrant (models/Lifecycle.tla's names).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from math import inf
+from typing import TYPE_CHECKING, Any
 
 from ._drive import run
 from ._guard import PoolGuard
+
+if TYPE_CHECKING:
+    from ._lifecycle import Lifecycle
 
 __all__ = ["ExpiringGuard", "expiring"]
 
@@ -58,17 +65,31 @@ class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, n
             BaseException: an interruption; what the call had claimed goes to
                 the pool's orphans, as for `PoolGuard.release()`.
         """
-        # Claim, then the core's steps after it (`Disposal._give_back`, which
-        # checks the expiry), as `AsyncPoolGuard.release()` does. `held` and
-        # its handler follow design.md's "Exception safety".
         pool = self._pool
+        # Only a pool with a lifecycle makes this guard.
+        lifecycle: Lifecycle = pool._lifecycle  # type: ignore[assignment]
         held: list[Any] | None = None
         try:
             try:
                 held = [self._box.pop()]  # Model: Claim (atomic list.pop()).
-            except IndexError:  # released already
-                return
-            run(pool._give_back(held))
+                valid = held[0].reset()  # Model: Reset, a user callback.
+            except BaseException as error:
+                if held is None:  # nothing claimed
+                    if type(error) is IndexError:  # released already
+                        return
+                    raise
+                run(pool._retire(held, replace=isinstance(error, Exception)))
+                raise
+            if valid is not True:
+                run(pool._reject(held, valid))
+            # Model: CheckExpired. `deadlines.get` is one C call; a resource
+            # without a deadline (an interruption kept it from its stamp) has
+            # not expired. Inline, not a function: a call more is a tenth of
+            # what expiry at release costs a round trip (performance.md).
+            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(id(held[0]), inf):
+                run(pool._put_idle(held))  # Model: CheckClosed, PutIdle, Ring.
+            else:
+                run(lifecycle.expire(pool, held))  # Model: Expire, then Replace or ReturnGrant.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans

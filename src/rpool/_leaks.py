@@ -248,12 +248,7 @@ class WatchedGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, no
             self._give_back()
         finally:
             if not record.box:
-                try:
-                    record.open.pop()  # the one release() that tells
-                except IndexError:
-                    pass
-                else:
-                    _returned(self._pool, record)
+                _returned(self._pool, record)
 
     release.__doc__ = PoolGuard.release.__doc__
 
@@ -291,7 +286,11 @@ def watched_guard(cls: type[PoolGuard[Any]]) -> type[WatchedGuard]:
 
 
 def _returned(pool: Core[Any], record: Record) -> None:
-    """Tell a late return: the guard was given back after its leak was reported."""
+    """Tell a late return, once: the guard was given back after its leak was reported."""
+    try:
+        record.open.pop()  # the one release() that tells
+    except IndexError:
+        return
     events = record.events
     events.append(RETURNED)
     watch = pool._watch
@@ -318,12 +317,7 @@ class AsyncWatchedGuard(AsyncPoolGuard[Any]):  # type: ignore[misc]  # final for
             await AsyncPoolGuard.release(self)
         finally:
             if not record.box:
-                try:
-                    record.open.pop()  # the one release() that tells
-                except IndexError:
-                    pass
-                else:
-                    _returned(self._pool, record)
+                _returned(self._pool, record)
 
     release.__doc__ = AsyncPoolGuard.release.__doc__
 

@@ -283,8 +283,23 @@ class Lifecycle:
         assert self.max_lifetime is not None
         return now + self.max_lifetime * (1.0 - self.lifetime_jitter * random.random())
 
+    def hand_out(self, pool: Core[Any], guard: Any) -> Any:
+        """Vet a guard a pool's get() just made: the guard itself, or the steps that vet it.
+
+        What needs none of the user's code is done here, in plain calls: the
+        guard is returned as it is when no debt is owed, no idle timeout is
+        set, and its resource is neither expired nor due for its `check`
+        (`_stale`). Otherwise the steps of `check_out` are returned, for the
+        shell to drive (`run`, or `run_async`) to the guard the caller gets.
+        """
+        if self.debt or self.max_idle is not None:
+            return self.check_out(pool, guard)
+        now = self.clock()
+        stale = self._stale(guard, now)
+        return guard if stale is None else self._settle(pool, guard, stale, now)
+
     def check_out(self, pool: Core[Any], guard: Any) -> Steps[Any]:
-        """Vet a guard a pool's get() just made; return the guard the caller gets.
+        """The steps that vet a guard a pool's get() just made; return the guard the caller gets.
 
         First one step of a lowered bound's debt (`pay`) and one sweep step
         (`sweep`). Then the guard's resource is stale if it has outlived its
@@ -309,39 +324,56 @@ class Lifecycle:
             now = self.clock()
             if self.max_idle is not None:
                 yield from self.sweep(pool, now)
+            stale = self._stale(guard, now)
+            if stale is None:
+                return guard
+            return (yield from self._settle(pool, guard, stale, now))
+        except BaseException:
+            _recover(pool, guard)
+            raise
+
+    def _stale(self, guard: Any, now: float) -> Tally | Callable[[Any], object] | None:
+        """Whether the guard's resource is fit to hand out, in plain calls (no user code).
+
+        None: it is (its stamps are updated). `expired` (the counter): it
+        has outlived its deadline. The `check`: it must be asked.
+        """
+        key = id(guard._box[0])
+        self.idle_since.pop(key, None)  # handed out: no longer idle
+        if self.max_lifetime is not None:
+            deadline = self.deadlines.get(key)
+            if deadline is None:  # created where an interruption kept it from its stamp
+                self.deadlines[key] = self._deadline(now)
+            elif now >= deadline:
+                return self.expired
+        check = self.check
+        if check is None:
+            return None
+        if self.recheck_after and now - self.handed_out.get(key, -math.inf) < self.recheck_after:
+            self.handed_out[key] = now
+            return None
+        return check
+
+    def _settle(self, pool: Core[Any], guard: Any, stale: Any, now: float) -> Steps[Any]:
+        """Renew an expired resource (`stale` is `expired`), or ask the `check` (`stale`) first.
+
+        Raises:
+            BaseException: as `check_out`.
+        """
+        try:
+            if stale is self.expired:
+                return (yield from self._renew(pool, guard, self.expired))
             resource = guard._box[0]
-            key = id(resource)
-            self.idle_since.pop(key, None)  # handed out: no longer idle
-            if self.max_lifetime is not None:
-                deadline = self.deadlines.get(key)
-                if deadline is None:  # created where an interruption kept it from its stamp
-                    self.deadlines[key] = self._deadline(now)
-                elif now >= deadline:
-                    return (yield from self._renew(pool, guard, self.expired))
-            check = self.check
-            if check is None:
-                return guard
-            if (
-                self.recheck_after
-                and now - self.handed_out.get(key, -math.inf) < self.recheck_after
-            ):
-                self.handed_out[key] = now
-                return guard
             try:
-                passed = (yield partial(check, resource)) is True  # Model: Check, a user callback.
+                passed = (yield partial(stale, resource)) is True  # Model: Check, a user callback.
             except Exception:
                 passed = False
             if not passed:
                 return (yield from self._renew(pool, guard, self.checks_failed))
-            self.handed_out[key] = now
+            self.handed_out[id(resource)] = now
             return guard
         except BaseException:
-            # Model: Recover. The guard was never handed out: its resource
-            # goes back now (one C call), not when the collector finds it.
-            box = guard._box
-            if box:
-                orphans = pool._orphans
-                orphans += (box.pop(),)
+            _recover(pool, guard)
             raise
 
     def _renew(self, pool: Core[Any], guard: Any, count: Tally) -> Steps[Any]:
@@ -470,6 +502,18 @@ class Lifecycle:
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
 
 
+def _recover(pool: Core[Any], guard: Any) -> None:
+    """Model: Recover. A guard never handed out gives its resource back now (one C call).
+
+    Not left to the guard's finalizer: an interrupted hand-out (a cancelled
+    `check`) is no collected guard to warn of.
+    """
+    box = guard._box
+    if box:
+        orphans = pool._orphans
+        orphans += (box.pop(),)
+
+
 def ensure(pool: Core[Any]) -> Lifecycle:
     """The pool's lifecycle, made with every option off if it has none (for `resize()`).
 
@@ -535,7 +579,7 @@ def asynchronous(cls: type[Any]) -> bool:
 
 
 class Vetted:
-    """What a `Pool` with a lifecycle adds: each hand-out goes through `Lifecycle.check_out`.
+    """What a `Pool` with a lifecycle adds: each hand-out goes through `Lifecycle.hand_out`.
 
     `acquire()` and `acquire_async()` hand out through `get()` and
     `_take_as_head()`, so these two overrides cover every hand-out.
@@ -549,7 +593,9 @@ class Vetted:
         if guard is None:
             return None
         lifecycle = self._lifecycle
-        guard = run(lifecycle.check_out(self, guard))  # type: ignore[arg-type]
+        vetting = lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        if vetting is not guard:  # the steps that call check, close or new
+            guard = run(vetting)
         # With max_lifetime, the guard whose release discards an expired
         # resource (_expiring.py). An interruption between the two leaves a
         # plain guard: its resource goes idle when given back, and its
@@ -563,7 +609,9 @@ class Vetted:
         if guard is None:
             return None
         lifecycle = self._lifecycle
-        guard = run(lifecycle.check_out(self, guard))  # type: ignore[arg-type]
+        vetting = lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        if vetting is not guard:  # as in get()
+            guard = run(vetting)
         # As in get().
         return guard if lifecycle.max_lifetime is None else expiring(guard)
 
@@ -584,13 +632,15 @@ class AsyncVetted:
         guard = await super().get()  # type: ignore[misc]
         if guard is None:
             return None
-        return await run_async(self._lifecycle.check_out(self, guard))  # type: ignore[arg-type]
+        vetting = self._lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        return guard if vetting is guard else await run_async(vetting)
 
     def _head(self) -> Steps[Any]:
         guard = yield from super()._head()  # type: ignore[misc]
         if guard is None:
             return None
-        return (yield from self._lifecycle.check_out(self, guard))  # type: ignore[arg-type]
+        vetting = self._lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        return guard if vetting is guard else (yield from vetting)
 
 
 # The vetted class of each pool class, made once (dict.setdefault keeps the

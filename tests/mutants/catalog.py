@@ -444,6 +444,18 @@ MUTANTS: tuple[Mutant, ...] = (
         "expired-put-back-at-release",
         "an expired resource is discarded when it comes back (the release of a resource past "
         "its max_lifetime makes it idle again)",
+        "_expiring.py",
+        (
+            (
+                "            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(",
+                "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
+            ),
+        ),
+    ),
+    Mutant(
+        "expired-put-back-at-release-async",
+        "an expired resource is discarded when it comes back (an AsyncPoolGuard's release, "
+        "the core's _give_back, makes a resource past its max_lifetime idle again)",
         "_disposal.py",
         (
             (
@@ -519,8 +531,8 @@ FORK_AND_LEAK_MUTANTS = (
         "_leaks.py",
         (
             (
-                "                    record.open.pop()  # the one release() that tells\n",
-                "                    record.open[:1]  # the bug: looks, does not claim\n",
+                "        record.open.pop()  # the one release() that tells\n",
+                "        record.open[:1]  # the bug: looks, does not claim\n",
             ),
         ),
     ),
