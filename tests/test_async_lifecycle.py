@@ -145,7 +145,7 @@ def test_maintain_and_resize_belong_to_the_pools_loop() -> None:
     asyncio.run(pool.open())
     for call in (pool.maintain, lambda: pool.resize(1)):
         with pytest.raises(RuntimeError, match="another event loop"):
-            asyncio.run(call())  # type: ignore[arg-type]
+            asyncio.run(call())
 
 
 # The maintainer task ------------------------------------------------------------
