@@ -1,4 +1,4 @@
-"""mypy --strict must reject each line marked `# E: <code>`: AsyncPool's options, as Pool's, async."""
+"""mypy --strict must reject each line marked `# E: <code>`: AsyncPool's options, as Pool's."""
 
 from rpool import AsyncPool, AutoScale
 
