@@ -99,6 +99,7 @@ def test_a_guard_held_too_long_is_reported_once(caplog: pytest.LogCaptureFixture
     asynchronous = type(getattr(held, "guard", held)) is AsyncWatchedGuard
     guard_kind = "an AsyncPoolGuard" if asynchronous else "a PoolGuard"
     assert report.startswith(f"{guard_kind} of ")
+    assert (", task 'Task-" in report) is asynchronous  # the task it was handed to
     assert pool.stats().leaks == 1
 
 

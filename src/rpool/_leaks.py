@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from ._core import Core
 
 __all__ = [
+    "AsyncRecord",
     "AsyncWatched",
     "AsyncWatchedGuard",
     "Record",
@@ -111,13 +112,12 @@ def threshold(value: object) -> float:
 class Record:
     """One hand-out of a resource by a watched pool; formatted only when reported."""
 
-    __slots__ = ("box", "events", "frames", "guard", "kind", "open", "since", "thread")
+    __slots__ = ("box", "events", "frames", "kind", "open", "since", "thread")
 
-    def __init__(
-        self, box: list[Any], since: float, thread: str, frames: list[Any], guard: str
-    ) -> None:
+    guard = "a PoolGuard"  # what the reports call the guard
+
+    def __init__(self, box: list[Any], since: float, thread: str, frames: list[Any]) -> None:
         self.box = box  # the guard's box: empty once given back (or collected)
-        self.guard = guard  # "a PoolGuard" or "an AsyncPoolGuard", for the reports
         self.kind = type(box[0]).__name__
         self.since = since
         self.thread = thread
@@ -137,7 +137,19 @@ class Record:
         return "\n".join(lines) or "  (no frame outside rpool)"
 
     def acquired(self) -> str:
-        return f"acquired by {self.thread} at:\n{self.site()}"
+        return f"acquired by thread {self.thread!r} at:\n{self.site()}"
+
+
+class AsyncRecord(Record):
+    """A hand-out by a watched `AsyncPool`: also the task it was handed to."""
+
+    __slots__ = ("task",)
+    task: str | None
+
+    guard = "an AsyncPoolGuard"
+
+    def acquired(self) -> str:
+        return f"acquired by thread {self.thread!r}, task {self.task!r} at:\n{self.site()}"
 
 
 def _frames() -> list[tuple[CodeType, int]]:
@@ -338,21 +350,17 @@ def _hand_out(pool: Core[Any], watch: Watch, guard: Any) -> Any:
         kind = watched_guard(kind)
     now = watch.clock()
     box = guard._box
-    thread = f"thread {threading.current_thread().name!r}"
-    if kind is AsyncWatchedGuard:
-        # asyncio is imported: an AsyncPool is running on this thread's loop.
-        task = sys.modules["asyncio"].current_task()
-        if task is not None:
-            thread += f", task {task.get_name()!r}"
     watched: Any = object.__new__(kind)
     watched._pool = pool
-    watched._record = record = Record(
-        box,
-        now,
-        thread,
-        _frames(),
-        "an AsyncPoolGuard" if kind is AsyncWatchedGuard else "a PoolGuard",
-    )
+    if kind is AsyncWatchedGuard:
+        handed = AsyncRecord(box, now, threading.current_thread().name, _frames())
+        # asyncio is imported: an AsyncPool is running on this thread's loop.
+        task = sys.modules["asyncio"].current_task()
+        handed.task = None if task is None else task.get_name()
+        record: Record = handed
+    else:
+        record = Record(box, now, threading.current_thread().name, _frames())
+    watched._record = record
     # The box passes to the new guard: both hold it for this one line, and
     # whichever is collected first with it non-empty gives the resource
     # back (its pop is atomic), so an interruption here loses nothing.
