@@ -252,19 +252,21 @@ class Core(Disposal, Generic[R]):
             PoolClosedError: the pool is closed.
             BaseException: as get().
         """
-        # Model: CheckClosed. The deque may be empty because close() drained
-        # it after our first check; then this get() comes after close() and
-        # must raise, not report "nothing left".
-        if self._closed:
-            raise PoolClosedError(f"{'acquire' if head else 'get'}() on a closed pool")
         held: list[Any] | None = None
         try:
             if head:
+                if self._closed:  # Model: CheckClosed.
+                    raise PoolClosedError("acquire() on a closed pool")
                 free = self._free
                 try:  # noqa: SIM105 (as in get())
                     held = [free.pop()] if free else None  # Model: TakeFree.
                 except IndexError:
                     pass
+            # Model: CheckClosed. The deque may be empty because close() drained
+            # it after our first check; then this get() comes after close() and
+            # must raise, not report "nothing left".
+            if held is None and self._closed:
+                raise PoolClosedError("get() on a closed pool")
             if held is None and self._orphans and (yield from self._adopt_orphan()):
                 # The orphan was given back: take again, once, so get() stays
                 # wait-free. Model: TakeFree, then CheckClosed.

@@ -153,10 +153,7 @@ def test_a_head_s_guard_is_held_from_its_pop() -> None:
     ]
     resources = 0
     for line, before in pops:
-        taken = set(before["free"]) - set(line["free"])  # type: ignore[call-overload]
-        if not taken:  # the pop found the deque emptied since its len() read: IndexError
-            continue
-        [popped] = taken
+        [popped] = set(before["free"]) - set(line["free"])  # type: ignore[call-overload]
         if popped > 0:  # a grant becomes the head's resource at its Create
             resources += 1
             assert popped in line["held"][line["p"] - 1]  # type: ignore[index,operator]
