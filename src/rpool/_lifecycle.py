@@ -287,14 +287,17 @@ class Lifecycle:
         """Vet a guard a pool's get() just made: the guard itself, or the steps that vet it.
 
         What needs none of the user's code is done here, in plain calls: the
-        guard is returned as it is when no debt is owed, no idle timeout is
-        set, and its resource is neither expired nor due for its `check`
-        (`_stale`). Otherwise the steps of `check_out` are returned, for the
-        shell to drive (`run`, or `run_async`) to the guard the caller gets.
+        guard is returned as it is when no debt is owed, no idle resource is
+        due for eviction (the sweep's look, `_due`), and its resource is
+        neither expired nor due for its `check` (`_stale`). Otherwise the
+        steps of `check_out` are returned, for the shell to drive (`run`, or
+        `run_async`) to the guard the caller gets; they look again.
         """
-        if self.debt or self.max_idle is not None:
+        if self.debt:
             return self.check_out(pool, guard)
         now = self.clock()
+        if self.max_idle is not None and self._due(pool, now) is not None:
+            return self.check_out(pool, guard)
         stale = self._stale(guard, now)
         return guard if stale is None else self._settle(pool, guard, stale, now)
 
@@ -417,16 +420,10 @@ class Lifecycle:
                 the pool's orphans first. A resource's `close()` raising an
                 Exception is reported as a RuntimeWarning.
         """
-        assert self.max_idle is not None
-        free = pool._free
-        cold = coldest(free)
+        cold = self._due(pool, now)
         if cold is None:
             return False
-        since = self.idle_since.setdefault(id(cold), now)
-        if now - since < self.max_idle or pool._waiters or pool._closed:
-            return False
-        if pool._created.value - pool._discarded.value <= self.floor:
-            return False
+        free = pool._free
         held: list[Any] | None = None
         try:
             try:
@@ -446,6 +443,25 @@ class Lifecycle:
                 held.clear()
             raise
         return True
+
+    def _due(self, pool: Core[Any], now: float) -> object | None:
+        """The sweep's look, in plain calls: the idle resource due for eviction, or None.
+
+        The resource at the cold end (`coldest`), if it has been idle for
+        `max_idle` since a sweep first saw it there (the first look stamps
+        it), more than `floor` resources are alive, nobody waits and the pool
+        is open. A hint, never a take: `sweep` pops what it evicts.
+        """
+        assert self.max_idle is not None
+        cold = coldest(pool._free)
+        if cold is None:
+            return None
+        since = self.idle_since.setdefault(id(cold), now)
+        if now - since < self.max_idle or pool._waiters or pool._closed:
+            return None
+        if pool._created.value - pool._discarded.value <= self.floor:
+            return None
+        return cold
 
     def maintain(self, pool: Core[Any]) -> Steps[int]:
         """Run sweep steps until one discards nothing; return how many discarded.
