@@ -451,7 +451,7 @@ class Core(Disposal, Generic[R]):
             elif type(held[0]) is int:
                 self._return_capacity(held)
             else:
-                yield from self._give_back(held)
+                yield from self._give_back(held, expiring=False)  # expires when found
         except BaseException as error:
             if held:  # Model: Recover.
                 orphans = self._orphans

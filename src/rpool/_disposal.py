@@ -45,16 +45,18 @@ class Disposal:
         def _put_idle(self, held: list[Any]) -> Steps[None]: ...
         def _return_capacity(self, held: list[Any]) -> None: ...
 
-    def _give_back(self, held: list[Any]) -> Steps[None]:
+    def _give_back(self, held: list[Any], expiring: bool = True) -> Steps[None]:
         """Release's steps after its Claim: reset `held[-1]`, then make it idle or retire it.
 
-        `PoolGuard.release()` runs these same steps inlined, for speed (a
-        pool with `max_lifetime` hands out `ExpiringGuard`s, which drive
-        this); orphans and `AsyncPoolGuard.release()` drive this. A resource
-        whose `reset()` returned True but which has outlived its
-        `max_lifetime` is not made idle: `Lifecycle.expire` discards it and
-        passes its unit on. `held` belongs to
-        the caller, whose handler gives back what is left.
+        `PoolGuard.release()` runs these same steps inlined, for speed, and
+        so does `ExpiringGuard.release()` (a pool with `max_lifetime`);
+        `AsyncPoolGuard.release()` and orphans drive this. A resource whose
+        `reset()` returned True but which has outlived its `max_lifetime` is
+        not made idle: `Lifecycle.expire` discards it and passes its unit on
+        (Model: CheckExpired), as an `ExpiringGuard`'s release does; an
+        adopted orphan's (`expiring` False) goes idle and expires when it is
+        found, as with `Pool` (models/Lifecycle.tla, tests/model.py). `held`
+        belongs to the caller, whose handler gives back what is left.
         """
         try:
             valid = yield held[-1].reset  # Model: Reset, a user callback.
@@ -74,6 +76,7 @@ class Disposal:
         lifecycle = self._lifecycle
         if (
             lifecycle is None
+            or not expiring
             or not lifecycle.deadlines
             or self._closed
             or lifecycle.clock() < lifecycle.deadlines.get(id(held[-1]), inf)
