@@ -293,8 +293,8 @@ class AsyncPool(Core[R], Generic[C, R]):
                 never above the old (the debt left is paid later).
         """
         self._own_loop()
-        from ._lifecycle import ensure
         from ._resize import resize
+        from ._vetting import ensure
 
         await run_async(resize(self, ensure(self), bound))
 

@@ -58,9 +58,9 @@ from typing import TYPE_CHECKING, Any
 from ._async_guard import AsyncPoolGuard
 from ._drive import Steps
 from ._guard import PoolGuard
-from ._lifecycle import asynchronous
 from ._pool import Pool
 from ._stats import Tally
+from ._vetting import asynchronous
 
 if TYPE_CHECKING:
     from ._core import Core

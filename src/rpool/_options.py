@@ -4,7 +4,7 @@ Each option is off by default, and a pool made with every option off never
 imports the modules that implement them (`_lifecycle.py`, `_leaks.py`), so
 it runs `Pool.get()` and `PoolGuard.release()` untouched
 (docs/performance.md). A pool with an option on has its class switched (see
-`_lifecycle.vetted`, `_leaks.watched`).
+`_vetting.vetted`, `_leaks.watched`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def configure(
         or (lifetime_jitter != 0.1 or clock is not time.monotonic or recheck_after != 0.0)
     ):
         # Imported only when an option is given (docs/performance.md).
-        from ._lifecycle import configure as lifecycle
+        from ._vetting import configure as lifecycle
 
         pool._lifecycle = lifecycle(
             pool,

@@ -344,8 +344,8 @@ class Pool(Core[R], Generic[C, R]):
             PoolClosedError: the pool is closed.
             RuntimeError: another `resize()` of this pool is in progress.
         """
-        from ._lifecycle import ensure
         from ._resize import resize
+        from ._vetting import ensure
 
         run(resize(self, ensure(self), bound))
 
