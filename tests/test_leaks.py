@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from rpool import AutoScale, Pool, PoolGuard, Static
-from rpool._leaks import WatchedGuard, scan
+from rpool._leaks import AsyncWatchedGuard, WatchedGuard, scan
 from tests.resources import Res, Script
+from tests.shells import both_shells, make_pool, shell  # noqa: F401  (the fixture both_shells uses)
 from tests.test_fork import in_child
 
 LEAK = "longer than leak_threshold"
@@ -35,7 +36,8 @@ class Clock:
 
 
 def watched(mode: Static | AutoScale, threshold: float = 5.0) -> tuple[Pool[Script, Res], Clock]:
-    pool = Pool(Res, mode, Script(), leak_threshold=threshold)
+    """A watched pool of the test's shell (tests/shells.py), its watch on a clock the test moves."""
+    pool = make_pool(mode, Script(), leak_threshold=threshold)
     clock = Clock()
     assert pool._watch is not None
     pool._watch.clock = clock
@@ -51,16 +53,18 @@ def _capture(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="rpool")
 
 
+@both_shells
 @pytest.mark.parametrize("bad", ["5", True, [5], None.__class__])
 def test_a_threshold_that_is_not_a_number_is_a_type_error(bad: Any) -> None:
     with pytest.raises(TypeError, match="leak_threshold must be a number of seconds"):
-        Pool(Res, Static(count=1), Script(), leak_threshold=bad)
+        make_pool(Static(count=1), Script(), leak_threshold=bad)
 
 
+@both_shells
 @pytest.mark.parametrize("bad", [0, -1, 0.0, math.nan, math.inf])
 def test_a_threshold_that_is_not_positive_and_finite_is_a_value_error(bad: float) -> None:
     with pytest.raises(ValueError, match="leak_threshold must be positive and finite"):
-        Pool(Res, Static(count=1), Script(), leak_threshold=bad)
+        make_pool(Static(count=1), Script(), leak_threshold=bad)
 
 
 def test_without_a_threshold_the_pool_runs_its_own_code(caplog: pytest.LogCaptureFixture) -> None:
@@ -72,10 +76,11 @@ def test_without_a_threshold_the_pool_runs_its_own_code(caplog: pytest.LogCaptur
     assert caplog.records == []
 
 
+@both_shells
 def test_a_guard_held_too_long_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
     pool, clock = watched(Static(count=3))
     held = pool.get()  # the leak: this line is named in the report
-    assert type(held) is WatchedGuard
+    assert type(getattr(held, "guard", held)) in (WatchedGuard, AsyncWatchedGuard)
     clock.now += 4.9
     for _ in range(5):
         with pool.acquire(timeout=0):
@@ -91,9 +96,14 @@ def test_a_guard_held_too_long_is_reported_once(caplog: pytest.LogCaptureFixture
     assert "test_leaks.py" in report and "test_a_guard_held_too_long_is_reported_once" in report
     assert "held = pool.get()  # the leak" in report
     assert "5.100 s" in report and "leak_threshold=5 s" in report
+    asynchronous = type(getattr(held, "guard", held)) is AsyncWatchedGuard
+    guard_kind = "an AsyncPoolGuard" if asynchronous else "a PoolGuard"
+    assert report.startswith(f"{guard_kind} of ")
+    assert (", task 'Task-" in report) is asynchronous  # the task it was handed to
     assert pool.stats().leaks == 1
 
 
+@both_shells
 def test_a_late_return_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
     pool, clock = watched(Static(count=2))
     held = pool.get()
@@ -109,6 +119,7 @@ def test_a_late_return_is_reported_once(caplog: pytest.LogCaptureFixture) -> Non
     assert pool.stats().leaks == 1
 
 
+@both_shells
 def test_a_guard_returned_in_time_is_never_reported(caplog: pytest.LogCaptureFixture) -> None:
     pool, clock = watched(AutoScale(maximum=4))
     guards = [pool.get() for _ in range(4)]
@@ -126,6 +137,7 @@ def test_a_guard_returned_in_time_is_never_reported(caplog: pytest.LogCaptureFix
     assert len(pool._watch.records) <= 1  # type: ignore[union-attr]  # released ones are dropped
 
 
+@both_shells
 def test_each_hand_out_looks_at_two_records_and_a_scan_at_all(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -258,8 +270,9 @@ def test_a_forked_child_watches_only_its_own_guards() -> None:
     assert held is not None
 
 
+@both_shells
 def test_maintain_reports_every_guard_held_too_long(caplog: pytest.LogCaptureFixture) -> None:
-    pool = Pool(Res, AutoScale(maximum=8), Script(), leak_threshold=5.0, clock=Clock())
+    pool = make_pool(AutoScale(maximum=8), Script(), leak_threshold=5.0, clock=Clock())
     assert pool._watch is not None
     clock = pool._watch.clock
     assert isinstance(clock, Clock), "leak detection reads the pool's clock"

@@ -265,3 +265,64 @@ def test_a_cancellation_storm_leaks_no_session(postgres_dsn: str, driver: type[C
         asyncio.run(body())
     assert monitor.seen and max(monitor.seen) <= maximum
     assert sessions(postgres_dsn) == []
+
+
+def test_max_lifetime_and_check_recycle_real_connections(
+    postgres_dsn: str, driver: type[Conn]
+) -> None:
+    """A dead connection fails the async check and is replaced; an old one expires.
+
+    The check runs a query (awaited by the pool before the hand-out): a
+    connection whose backend was terminated fails it and is closed, and the
+    caller gets a fresh one. Past `max_lifetime` (the pool's clock, moved by
+    the test) a connection is closed when found idle, and when it comes back.
+    The server sees the old sessions go and never more than the count.
+    """
+    now = [0.0]
+
+    async def alive(conn: Conn) -> bool:
+        try:
+            await conn.query("select 1")
+        except conn.gone:
+            return False
+        return True
+
+    async def body() -> None:
+        async with AsyncPool(
+            driver,
+            Static(2),
+            postgres_dsn,
+            check=alive,
+            max_lifetime=60.0,
+            lifetime_jitter=0.0,
+            clock=lambda: now[0],
+        ) as pool:
+            async with pool.acquire(timeout=5.0) as conn:
+                doomed = conn.pid
+            with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                admin.execute("select pg_terminate_backend(%s)", (doomed,))
+            async with pool.acquire(timeout=5.0) as conn:  # the last returned: doomed
+                assert conn.pid != doomed
+                replacement = conn.pid
+            assert pool.stats().checks_failed == 1
+            now[0] = 61.0  # both connections past their lifetime
+            held = await pool.acquire(timeout=5.0)  # found expired: renewed
+            renewed = held.resource.pid
+            assert renewed not in (doomed, replacement)
+            await held.release()
+            stats = pool.stats()
+            assert stats.expired == 1 and stats.capacity == 2, stats
+            pids = {pid for pid, _ in sessions(postgres_dsn)}
+            assert doomed not in pids and replacement not in pids and renewed in pids
+            assert len(pids) <= 2
+            now[0] = 200.0
+            async with pool.acquire(timeout=5.0) as conn:  # expired again: renewed
+                assert conn.pid != renewed
+                fresh = conn.pid
+                now[0] = 300.0  # it expires while held: discarded when it comes back
+            stats = pool.stats()
+            assert stats.expired == 3 and stats.capacity == 2, stats
+            assert fresh not in {pid for pid, _ in sessions(postgres_dsn)}
+
+    asyncio.run(body())
+    assert sessions(postgres_dsn) == []

@@ -85,7 +85,12 @@ class AsyncPoolGuard(Generic[R]):
                 # more of the user's code than it must.
                 await run_async(pool._retire(held, replace=isinstance(error, Exception)))
                 raise
-            if valid is True:
+            if valid is not True:
+                await run_async(pool._reject(held, valid))
+            elif pool._lifecycle is not None:
+                # Model: CheckExpired (a pool with max_lifetime), then as below.
+                await run_async(pool._keep(held))
+            else:
                 # Core._put_idle(held), inlined.
                 if pool._closed:  # Model: CheckClosed.
                     await run_async(pool._abandon(held))
@@ -99,8 +104,6 @@ class AsyncPoolGuard(Generic[R]):
                         raise_all(await run_async(pool._drain()))
                     if pool._waiters:  # Model: Ring (see Core._put_idle).
                         ring(pool._waiters)
-            else:
-                await run_async(pool._reject(held, valid))
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans

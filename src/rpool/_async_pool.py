@@ -9,8 +9,10 @@ calls them, and parks a waiting task on a future of its loop
 from __future__ import annotations
 
 import asyncio
+import time
 from asyncio import get_running_loop
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from functools import partial
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar, final, overload
 
@@ -19,6 +21,7 @@ from ._async_guard import AsyncPoolGuard
 from ._core import SLOTS, Core, check_arguments
 from ._drive import run_async
 from ._errors import PoolClosedError
+from ._options import configure
 from ._poolable import AsyncFactory, AsyncPoolable
 from ._scale import ScaleMode
 from ._waiters import seconds
@@ -29,20 +32,6 @@ C = TypeVar("C")
 R = TypeVar("R", bound=AsyncPoolable[Any])
 
 _new_guard = object.__new__
-
-# Pool's keyword options that AsyncPool does not take yet: each is refused
-# with a TypeError that says so (they are sync-only in _lifecycle.py and
-# _leaks.py today).
-_NOT_YET = (
-    "max_lifetime",
-    "lifetime_jitter",
-    "max_idle",
-    "clock",
-    "check",
-    "recheck_after",
-    "maintain_every",
-    "leak_threshold",
-)
 
 
 async def _no_close() -> None:
@@ -64,7 +53,10 @@ class AsyncPool(Core[R], Generic[C, R]):
     waiting, at the moment it is handed a resource) loses nothing: what it
     held goes back to the pool, and the capacity bound and the accounting
     hold. The pool belongs to the event loop that opened it; a call from
-    another loop raises RuntimeError at once.
+    another loop raises RuntimeError at once. The lifecycle and leak
+    options are `Pool`'s, run by the same steps (`_lifecycle.py`,
+    `_resize.py`, `_leaks.py`), with the resource's `check` and `close`
+    awaited.
 
     Open it with `async with AsyncPool(...) as pool:` or `await pool.open()`:
     that creates the initial resources (`Static.count`, `AutoScale.initial`).
@@ -74,39 +66,104 @@ class AsyncPool(Core[R], Generic[C, R]):
             an awaitable R).
         mode: `Static(count)` or `AutoScale(initial, maximum, chunk_size)`.
         context: passed to every `new()`; never changed by the pool.
+        max_lifetime: as `Pool`'s: an expired resource is discarded (its
+            `close()` awaited) when a task finds it, never while held.
+        lifetime_jitter: as `Pool`'s.
+        max_idle: as `Pool`'s (AutoScale only): a sweep in `get()`,
+            `acquire()` or `maintain()` discards idle resources beyond
+            `initial`.
+        clock: as `Pool`'s.
+        check: `async def check(resource) -> bool`, awaited before a
+            resource is handed out; as `Pool`'s otherwise (a coroutine
+            function is required: a plain function is refused).
+        recheck_after: as `Pool`'s.
+        maintain_every: run `maintain()` every this many seconds in an
+            asyncio task on the pool's loop (not a thread), started by
+            `open()` and cancelled by `close()` (if it is awaiting a
+            `maintain()` at that moment, it ends once that returns). None:
+            no task.
+        leak_threshold: as `Pool`'s: a guard held longer is reported once
+            through the logger "rpool", naming the thread and task that
+            acquired it and where.
+
+    README.md's options table says, for each option, which guarantee holds.
 
     Raises:
         TypeError: `mode` is not a `Static` or `AutoScale`, `resource` has no
-            callable `new`, or a keyword option of `Pool` was given that
-            AsyncPool does not support yet (lifecycle and leak detection).
+            callable `new`, or `check` is not an async function.
+        TypeError, ValueError: an option is not of its type or out of its
+            range (as `Pool`'s).
     """
 
     __slots__ = (*SLOTS, "_initial", "_loop")
 
     _guard_type: ClassVar[type[Any]] = AsyncPoolGuard
     _no_close: ClassVar[staticmethod[[], Any]] = staticmethod(_no_close)
+    # resize() waiting for a debt payment lets the loop run (_resize.py).
+    _pause: ClassVar[staticmethod[[], Any]] = staticmethod(partial(asyncio.sleep, 0))
 
     @overload
     def __init__(
-        self: AsyncPool[None, R], resource: AsyncFactory[None, R], mode: ScaleMode
+        self: AsyncPool[None, R],
+        resource: AsyncFactory[None, R],
+        mode: ScaleMode,
+        *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], Awaitable[bool]] | None = None,
+        recheck_after: float = 0.0,
+        maintain_every: float | None = None,
+        leak_threshold: float | None = None,
     ) -> None: ...
     @overload
-    def __init__(self, resource: AsyncFactory[C, R], mode: ScaleMode, context: C) -> None: ...
     def __init__(
-        self, resource: AsyncFactory[Any, R], mode: ScaleMode, context: Any = None, **options: Any
+        self,
+        resource: AsyncFactory[C, R],
+        mode: ScaleMode,
+        context: C,
+        *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], Awaitable[bool]] | None = None,
+        recheck_after: float = 0.0,
+        maintain_every: float | None = None,
+        leak_threshold: float | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        resource: AsyncFactory[Any, R],
+        mode: ScaleMode,
+        context: Any = None,
+        *,
+        max_lifetime: float | None = None,
+        lifetime_jitter: float = 0.1,
+        max_idle: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        check: Callable[[R], Awaitable[bool]] | None = None,
+        recheck_after: float = 0.0,
+        maintain_every: float | None = None,
+        leak_threshold: float | None = None,
     ) -> None:
         check_arguments(resource, mode)
-        given = sorted(options)
-        if given:
-            known = [name for name in given if name in _NOT_YET]
-            if known:
-                raise TypeError(
-                    f"AsyncPool does not support {', '.join(known)} yet (Pool does); "
-                    "see the README's AsyncPool section"
-                )
-            raise TypeError(f"AsyncPool() got an unexpected keyword argument {given[0]!r}")
-        self._lifecycle = None
-        self._watch = None
+        # The options' checks and set-up are Pool's (_options.py); the
+        # lifecycle and leak steps they switch on are shared (vetted(),
+        # watched() pick the async mixins for this shell).
+        configure(
+            self,
+            mode,
+            max_lifetime=max_lifetime,
+            lifetime_jitter=lifetime_jitter,
+            max_idle=max_idle,
+            clock=clock,
+            check=check,
+            recheck_after=recheck_after,
+            maintain_every=maintain_every,
+            leak_threshold=leak_threshold,
+        )
         self._initial = self._setup(resource, mode, context)
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -133,6 +190,8 @@ class AsyncPool(Core[R], Generic[C, R]):
         except BaseException:
             self._closed = True
             raise
+        if self._lifecycle is not None:
+            self._lifecycle.start(self)  # the maintainer task, if asked for
 
     @property
     def context(self) -> C:
@@ -240,6 +299,51 @@ class AsyncPool(Core[R], Generic[C, R]):
         if self._loop is not None:
             self._own_loop()
         await run_async(self._close())
+
+    async def maintain(self) -> int:
+        """Evict idle resources now, as `get()` does one at a time; return how many.
+
+        As `Pool.maintain()`, the same steps, each discarded resource's
+        `close()` awaited; with `leak_threshold`, also reports every guard
+        held longer than it. Pays what it can of a lowered bound's debt.
+
+        Raises:
+            RuntimeError: the pool is not open, or belongs to another loop.
+            BaseException: a cancellation or another interruption (what it
+                had taken goes back first). A resource's `close()` raising an
+                Exception is reported as a RuntimeWarning, not raised.
+        """
+        self._own_loop()
+        if self._watch is not None:
+            from ._leaks import scan
+
+            scan(self, self._watch.clock())
+        return 0 if self._lifecycle is None else await run_async(self._lifecycle.maintain(self))
+
+    async def resize(self, bound: int) -> None:
+        """Raise or lower the maximum (AutoScale) or count (Static) to `bound`.
+
+        As `Pool.resize()`: raising makes the difference spare capacity at
+        once (waiting tasks are served); lowering discards spare capacity
+        and idle resources now (awaiting their `close()`), and the rest as
+        it comes back, never a resource in use.
+
+        Raises:
+            TypeError: `bound` is not an int.
+            ValueError: the pool is unbounded, or `bound` is below 1 (below
+                `initial` for AutoScale).
+            PoolClosedError: the pool is closed.
+            RuntimeError: another `resize()` of this pool is in progress, or
+                the pool is not open, or belongs to another loop.
+            asyncio.CancelledError: cancelled while it awaited a `close()`:
+                the bound in force is then between the old and the new one,
+                never above the old (the debt left is paid later).
+        """
+        self._own_loop()
+        from ._resize import resize
+        from ._vetting import ensure
+
+        await run_async(resize(self, ensure(self), bound))
 
     def _own_loop(self) -> None:
         """Raise unless called from the loop this pool belongs to.

@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
+from functools import partial, partialmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from ._disposal import Disposal
 from ._drive import Steps
 from ._errors import PoolClosedError, raise_all
 from ._fork import track
@@ -82,8 +83,12 @@ def check_arguments(resource: object, mode: object) -> None:
         raise TypeError(f"resource must have a new(context) method: {resource!r}")
 
 
-class Core(Generic[R]):
-    """The steps of a pool of resources of type R; a shell declares `SLOTS` and drives them."""
+class Core(Disposal, Generic[R]):
+    """The steps of a pool of resources of type R; a shell declares `SLOTS` and drives them.
+
+    The steps from a release's Reset on, and those that discard a resource,
+    are `Disposal`'s (`_disposal.py`), inherited.
+    """
 
     # No slots of its own (the shells declare SLOTS). Hidden from mypy, which
     # would check the steps' stores against this class's own slots.
@@ -121,6 +126,9 @@ class Core(Generic[R]):
     # The clock deadlines are read from (tests make timeouts a scheduler's
     # choice with it).
     _clock: Callable[[], float] = staticmethod(time.monotonic)
+    # What a step that must let others go first yields (resize() waiting for
+    # a debt payment): a thread's sleep(0); the async shell awaits asyncio's.
+    _pause: ClassVar[staticmethod[[], Any]] = staticmethod(partial(time.sleep, 0))
     # The class of the guards the steps make (PoolGuard, AsyncPoolGuard), and
     # the close() of a resource that has none (called, or awaited, by the driver).
     _guard_type: ClassVar[type[Any]]
@@ -236,17 +244,30 @@ class Core(Generic[R]):
     def _get_slow(self, head: bool = False) -> Steps[Any]:
         """get() after an empty pop: raise if closed, adopt an orphan, grow or miss.
 
-        `head`: called for the oldest waiter (`_head_steps`), which neither
-        yields to the waiters nor counts a miss.
+        `head`: the oldest waiter's take (`_head_steps`), which pops first
+        (it has not yet), and neither yields to the waiters nor counts a miss:
+        the waiters yield to the head, so the head must not yield to them.
+
+        Raises:
+            PoolClosedError: the pool is closed.
+            BaseException: as get().
         """
-        # Model: CheckClosed. The deque may be empty because close() drained
-        # it after our first check; then this get() comes after close() and
-        # must raise, not report "nothing left".
-        if self._closed:
-            raise PoolClosedError("get() on a closed pool")
         held: list[Any] | None = None
         try:
-            if self._orphans and (yield from self._adopt_orphan()):
+            if head:
+                if self._closed:  # Model: CheckClosed.
+                    raise PoolClosedError("acquire() on a closed pool")
+                free = self._free
+                try:  # noqa: SIM105 (as in get())
+                    held = [free.pop()] if free else None  # Model: TakeFree.
+                except IndexError:
+                    pass
+            # Model: CheckClosed. The deque may be empty because close() drained
+            # it after our first check; then this get() comes after close() and
+            # must raise, not report "nothing left".
+            if held is None and self._closed:
+                raise PoolClosedError("get() on a closed pool")
+            if held is None and self._orphans and (yield from self._adopt_orphan()):
                 # The orphan was given back: take again, once, so get() stays
                 # wait-free. Model: TakeFree, then CheckClosed.
                 free = self._free
@@ -285,41 +306,13 @@ class Core(Generic[R]):
                 held.clear()
             raise
 
+    # get() for the oldest waiter: `_get_slow`'s steps with the head's own pop
+    # (run by `Pool._take_as_head`, and by `_head` for `waiting()`).
+    _head_steps = partialmethod(_get_slow, head=True)
+
     def _head(self) -> Steps[Any]:
         """The head's take in `waiting()`: `_head_steps()` (a shell may go through its own)."""
         return (yield from self._head_steps())
-
-    def _head_steps(self) -> Steps[Any]:
-        """get() for the oldest waiter: the same steps, without yielding to waiters.
-
-        The waiters yield to the head, so the head must not yield to them;
-        otherwise as get(): a resource, or a grant it turns into resources
-        with its own `new()`, or None.
-
-        Raises:
-            PoolClosedError: the pool is closed.
-            BaseException: as get().
-        """
-        if self._closed:  # Model: CheckClosed.
-            raise PoolClosedError("acquire() on a closed pool")
-        free = self._free
-        held: list[Any] | None = None
-        try:
-            try:  # noqa: SIM105 (as in get())
-                held = [free.pop()] if free else None  # Model: TakeFree.
-            except IndexError:
-                pass
-            if held is None:
-                return (yield from self._get_slow(head=True))
-            if type(held[0]) is int:
-                return (yield from self._grow(held))
-            return self._guard_type(self, held)
-        except BaseException:
-            if held:  # Model: Recover.
-                orphans = self._orphans
-                orphans += held
-                held.clear()
-            raise
 
     def _yield(self, held: list[Any]) -> Steps[bool]:
         """Give back what a get() popped while callers wait: it is theirs.
@@ -432,109 +425,6 @@ class Core(Generic[R]):
             if self._waiters:  # Model: Ring, as in _put_idle().
                 ring(self._waiters)
 
-    def _give_back(self, held: list[Any]) -> Steps[None]:
-        """Release's steps after its Claim: reset `held[-1]`, then make it idle or retire it.
-
-        `PoolGuard.release()` runs these same steps inlined, for speed;
-        orphans and `AsyncPoolGuard.release()` drive this. `held` belongs to
-        the caller, whose handler gives back what is left.
-        """
-        try:
-            valid = yield held[-1].reset  # Model: Reset, a user callback.
-        except BaseException as error:
-            # reset() raised (or an exception landed before it ran): the
-            # resource is discarded. A KeyboardInterrupt (or the like) gets
-            # no replacement: no user code runs while it is on its way.
-            yield from self._retire(held, replace=isinstance(error, Exception))
-            raise
-        if valid is True:
-            yield from self._put_idle(held)
-        else:
-            yield from self._reject(held, valid)
-
-    def _reject(self, held: list[Any], valid: object) -> Steps[None]:
-        """Retire a resource whose reset() did not return True."""
-        resource = held[-1]
-        yield from self._retire(held)
-        if valid is not False:
-            raise TypeError(
-                f"{type(resource).__name__}.reset() must return a bool, "
-                f"not {type(valid).__name__}; the resource was discarded"
-            )
-
-    def _retire(self, held: list[Any], replace: bool = True) -> Steps[None]:
-        """Discard a resource that failed its reset; replace it (Static) or free its unit.
-
-        No replacement is made (the unit goes back as spare, for a later get()
-        to recreate) when `replace` is False or the resource's close() raised
-        something other than an Exception: the user's new() must not run
-        while a KeyboardInterrupt is on its way.
-        """
-        try:
-            yield from self._discard(held)
-        except BaseException as error:
-            # held[-1] is the unit the resource had, unless an exception landed
-            # before close() was called; then the caller gives the resource back.
-            if type(held[-1]) is int:
-                yield from self._reuse(held, replace and isinstance(error, Exception))
-            raise
-        yield from self._reuse(held, replace)
-
-    def _reuse(self, held: list[Any], replace: bool) -> Steps[None]:
-        """Pass the unit `held[-1]` to a replacement (Static, open pool) or back to spare."""
-        if replace and self._replaces and not self._closed:  # Model: CheckClosed.
-            # Model: Replace. The discarded resource's unit passes straight to
-            # its replacement: it is never spare in between.
-            try:
-                held[-1] = yield from self._create()
-            except BaseException:
-                self._return_capacity(held)
-                raise
-            if self._lifecycle is not None:
-                self._lifecycle.born(held[-1])
-            yield from self._put_idle(held)
-        else:
-            self._return_capacity(held)
-
-    def _discard(self, held: list[Any]) -> Steps[None]:
-        """Discard the resource `held[-1]`: close it, leave its unit there (1).
-
-        Model: Discard. The resource counts as discarded once its close() has
-        been called, whether close() returned or raised; until then it stays
-        in `held`, for the caller to give back if this call is interrupted.
-        Hence `calling`, which the call itself sets as close() is called (in
-        one statement, `_calling`): an exception the driver throws in before
-        the call was made finds it empty. `_headroom()`, a call deeper than
-        the driver's call of close(), makes sure the recursion limit cannot
-        stop close() from being entered once the call is made: if it would,
-        it stops this first.
-        """
-        if self._lifecycle is not None:
-            self._lifecycle.forget(held[-1])
-        close = getattr(held[-1], "close", self._no_close)
-        _headroom()
-        calling: list[bool] = []
-        try:
-            held[-1], _ = ((yield partial(_calling, calling, close)), 1)[1], next(self._discarded)
-        except BaseException:
-            if calling:  # close() was called and raised: discarded all the same.
-                held[-1], _ = 1, next(self._discarded)
-            raise
-
-    def _abandon(self, held: list[Any]) -> Steps[None]:
-        """Dispose of the item `held[-1]` for a closed pool; its capacity is dropped.
-
-        A grant's units were spare; a resource is discarded first.
-        """
-        try:
-            if type(held[-1]) is not int:
-                yield from self._discard(held)
-        finally:
-            # The unit, even if close() raised (unless an exception landed
-            # before the discard began; then the caller gives the resource back).
-            if type(held[-1]) is int:
-                self._return_capacity(held)
-
     def _adopt_orphan(self) -> Steps[bool]:
         """Give back one orphan, if any: a resource or units a call could not finish with.
 
@@ -561,7 +451,7 @@ class Core(Generic[R]):
             elif type(held[0]) is int:
                 self._return_capacity(held)
             else:
-                yield from self._give_back(held)
+                yield from self._give_back(held, expiring=False)  # expires when found
         except BaseException as error:
             if held:  # Model: Recover.
                 orphans = self._orphans
@@ -679,12 +569,3 @@ class Core(Generic[R]):
     def _capacity(self) -> int:
         """An unbounded pool's units reserved and not returned, from the counters alone."""
         return self._reserved.value - self._returned.value
-
-
-def _headroom() -> None:
-    """Do nothing, one frame deeper than the caller (see `Core._discard`)."""
-
-
-def _calling(calling: list[bool], close: Callable[[], Any]) -> Any:
-    """Call `close()`, first marking in `calling` that it is called (see `Core._discard`)."""
-    return (calling.append(True), close())[1]  # type: ignore[func-returns-value]

@@ -7,17 +7,21 @@ its resources in an `ExpiringGuard` (`expiring`, called by the vetted
 pool's `get()` and `_take_as_head()`), whose `release()` takes the steps of
 `PoolGuard.release()` with one more after a `reset()` that returned True:
 if the resource has outlived its deadline, it is not made idle but
-discarded, and its unit goes on as a failed reset's does (`Pool._reuse`:
+discarded, and its unit goes on as a failed reset's does (`_reuse`:
 under Static a replacement is made and made idle, under AutoScale the unit
 is spare again; either way the head waiter is rung). `PoolGuard.release()`
 itself is untouched, so a pool without the option runs the same
 instructions as before (docs/performance.md).
 
-The steps are the pool's own methods (`_retire`, `_reject`, `_put_idle`,
-`_reuse`, `_adopt_orphan`); only their order is written again here, with the
-Claim, the Reset and the recovery handler of docs/design.md's "Exception
-safety". Model: Claim, Reset, CheckExpired, then PutIdle or Expire and
-Replace / ReturnGrant (models/Lifecycle.tla's names).
+The steps are the core's (`_retire`, `_reject`, `_put_idle`,
+`Lifecycle.expire`, `_adopt_orphan`); their order is the core's
+`_give_back` (`_disposal.py`), which checks the expiry for an
+`AsyncPoolGuard` and for orphans. It is written again here, inline, as
+`PoolGuard.release()` writes it: driving `_give_back` through the driver
+would cost every round trip of a `max_lifetime` pool more instructions
+(docs/performance.md, "Lifecycle options"). Model:
+Claim, Reset, CheckExpired, then PutIdle or Expire and Replace /
+ReturnGrant (models/Lifecycle.tla's names).
 """
 
 from __future__ import annotations
@@ -27,13 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._drive import run
 from ._guard import PoolGuard
-from ._report import report
 
 if TYPE_CHECKING:
     from ._lifecycle import Lifecycle
-    from ._pool import Pool
 
-__all__ = ["ExpiringGuard", "expire", "expiring"]
+__all__ = ["ExpiringGuard", "expiring"]
 
 _new_guard = object.__new__
 
@@ -87,7 +89,7 @@ class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, n
             elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(id(held[0]), inf):
                 run(pool._put_idle(held))  # Model: CheckClosed, PutIdle, Ring.
             else:
-                expire(pool, lifecycle, held)
+                run(lifecycle.expire(pool, held))  # Model: Expire, then Replace or ReturnGrant.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
@@ -96,28 +98,6 @@ class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, n
             raise
         if pool._orphans:
             run(pool._adopt_orphan())
-
-
-def expire(pool: Pool[Any, Any], lifecycle: Lifecycle, held: list[Any]) -> None:
-    """Discard the expired resource `held[-1]` given back, and pass its unit on.
-
-    Counted in `expired`, discarded (Model: Expire; an Exception from its
-    `close()` is reported), then its unit goes to a replacement (Static) or
-    back as spare capacity (`Pool._reuse`: Model: Replace or ReturnGrant,
-    which ring the head waiter). An Exception from the replacement's
-    `new()` is reported, its unit spare. `held` belongs to the caller,
-    whose handler gives back what is left in it if this is interrupted.
-    """
-    next(lifecycle.expired)
-    lifecycle._discard(pool, held)
-    try:
-        run(pool._reuse(held, True))
-    except Exception as error:
-        if held:
-            # The steps did not get to give it back (a RecursionError as the
-            # driver resumed them): the caller's handler does, to the orphans.
-            raise
-        report(f"replacing an expired resource raised {error!r}", RuntimeWarning)
 
 
 def expiring(guard: PoolGuard[Any]) -> ExpiringGuard:

@@ -2,12 +2,13 @@
 
 On when a pool is made with `leak_threshold=` (seconds). Such a pool's class
 is switched, in its constructor, to `watched(type(pool))`: the pool's class
-with the mixin `Watched` in front, same slots, whose `get()` and
-`_take_as_head()` (through which every hand-out goes, `acquire()` and
-`acquire_async()` included) move the guard's resource into a `WatchedGuard`
-that carries a `Record`: when and by which thread it was handed out, and
-the caller's frames (code object and offset, no locals), captured by walking
-`sys._getframe()` and formatted only if a report is made. `Pool.get()` and
+with the mixin `Watched` (`AsyncWatched` for an `AsyncPool`) in front, same
+slots, whose `get()` and head's take (through which every hand-out goes,
+`acquire()` and `acquire_async()` included) move the guard's resource into a
+`WatchedGuard` (`AsyncWatchedGuard`) that carries a `Record`: when and by
+which thread (and task) it was handed out, and the caller's frames (code
+object and offset, no locals), captured by walking `sys._getframe()` and
+formatted only if a report is made. `Pool.get()` and
 `PoolGuard.release()` are untouched: a pool without the option runs exactly
 the code it ran before (docs/performance.md).
 
@@ -52,13 +53,29 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType, FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._async_guard import AsyncPoolGuard
+from ._drive import Steps
 from ._guard import PoolGuard
 from ._pool import Pool
 from ._stats import Tally
+from ._vetting import asynchronous
 
-__all__ = ["Record", "Watch", "WatchedGuard", "configure", "scan", "watched"]
+if TYPE_CHECKING:
+    from ._core import Core
+
+__all__ = [
+    "AsyncRecord",
+    "AsyncWatched",
+    "AsyncWatchedGuard",
+    "Record",
+    "Watch",
+    "WatchedGuard",
+    "configure",
+    "scan",
+    "watched",
+]
 
 logger = logging.getLogger("rpool")
 
@@ -97,6 +114,8 @@ class Record:
 
     __slots__ = ("box", "events", "frames", "kind", "open", "since", "thread")
 
+    guard = "a PoolGuard"  # what the reports call the guard
+
     def __init__(self, box: list[Any], since: float, thread: str, frames: list[Any]) -> None:
         self.box = box  # the guard's box: empty once given back (or collected)
         self.kind = type(box[0]).__name__
@@ -119,6 +138,18 @@ class Record:
 
     def acquired(self) -> str:
         return f"acquired by thread {self.thread!r} at:\n{self.site()}"
+
+
+class AsyncRecord(Record):
+    """A hand-out by a watched `AsyncPool`: also the task it was handed to."""
+
+    __slots__ = ("task",)
+    task: str | None
+
+    guard = "an AsyncPoolGuard"
+
+    def acquired(self) -> str:
+        return f"acquired by thread {self.thread!r}, task {self.task!r} at:\n{self.site()}"
 
 
 def _frames() -> list[tuple[CodeType, int]]:
@@ -172,7 +203,7 @@ class Watch:
         return "" if record is None else "; it was " + record.acquired()
 
 
-def scan(pool: Pool[Any, Any], now: float, limit: int | None = None) -> int:
+def scan(pool: Core[Any], now: float, limit: int | None = None) -> int:
     """Report the guards of `pool` held longer than its threshold; return how many.
 
     Looks at `limit` records, or at every record there was when it began.
@@ -201,8 +232,8 @@ def scan(pool: Pool[Any, Any], now: float, limit: int | None = None) -> int:
             found += 1
             next(watch.reported)
             logger.warning(
-                "a PoolGuard of %s (pool %r) is held for %.3f s, longer than "
-                "leak_threshold=%g s; it was %s",
+                "%s of %s (pool %r) is held for %.3f s, longer than leak_threshold=%g s; it was %s",
+                record.guard,
                 record.kind,
                 pool,
                 now - record.since,
@@ -229,12 +260,7 @@ class WatchedGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, no
             self._give_back()
         finally:
             if not record.box:
-                try:
-                    record.open.pop()  # the one release() that tells
-                except IndexError:
-                    pass
-                else:
-                    _returned(self._pool, record)
+                _returned(self._pool, record)
 
     release.__doc__ = PoolGuard.release.__doc__
 
@@ -271,15 +297,19 @@ def watched_guard(cls: type[PoolGuard[Any]]) -> type[WatchedGuard]:
     return made
 
 
-def _returned(pool: Pool[Any, Any], record: Record) -> None:
-    """Tell a late return: the guard was given back after its leak was reported."""
+def _returned(pool: Core[Any], record: Record) -> None:
+    """Tell a late return, once: the guard was given back after its leak was reported."""
+    try:
+        record.open.pop()  # the one release() that tells
+    except IndexError:
+        return
     events = record.events
     events.append(RETURNED)
     watch = pool._watch
     if events[0] is REPORTED and watch is not None:
         logger.warning(
-            "a PoolGuard of %s reported as held too long (pool %r) was released "
-            "after %.3f s; it was %s",
+            "%s of %s reported as held too long (pool %r) was released after %.3f s; it was %s",
+            record.guard,
             record.kind,
             pool,
             watch.clock() - record.since,
@@ -287,20 +317,50 @@ def _returned(pool: Pool[Any, Any], record: Record) -> None:
         )
 
 
-def _hand_out(pool: Pool[Any, Any], watch: Watch, guard: PoolGuard[Any]) -> WatchedGuard:
-    """Move `guard`'s resource into a WatchedGuard with a new record; scan a little."""
+class AsyncWatchedGuard(AsyncPoolGuard[Any]):  # type: ignore[misc]  # final for users
+    """A guard of a watched `AsyncPool`: it carries the `Record` of its hand-out."""
+
+    __slots__ = ("_record",)
+    _record: Record
+
+    async def release(self) -> None:
+        record = self._record
+        try:
+            await AsyncPoolGuard.release(self)
+        finally:
+            if not record.box:
+                _returned(self._pool, record)
+
+    release.__doc__ = AsyncPoolGuard.release.__doc__
+
+    # As WatchedGuard's (AsyncPoolGuard's finalizer is PoolGuard's).
+    __del__ = WatchedGuard.__del__
+
+
+def _hand_out(pool: Core[Any], watch: Watch, guard: Any) -> Any:
+    """Move `guard`'s resource into a watched guard with a new record; scan a little."""
     kind = type(guard)
     if kind is PoolGuard:  # the common case, without a call
         kind = WatchedGuard
-    elif issubclass(kind, WatchedGuard):  # handed out through get() already
-        return guard  # type: ignore[return-value]
+    elif kind is AsyncPoolGuard:
+        kind = AsyncWatchedGuard
+    elif issubclass(kind, WatchedGuard | AsyncWatchedGuard):  # handed out through get() already
+        return guard
     else:  # an ExpiringGuard
         kind = watched_guard(kind)
     now = watch.clock()
     box = guard._box
-    watched: WatchedGuard = object.__new__(kind)
+    watched: Any = object.__new__(kind)
     watched._pool = pool
-    watched._record = record = Record(box, now, threading.current_thread().name, _frames())
+    if kind is AsyncWatchedGuard:
+        handed = AsyncRecord(box, now, threading.current_thread().name, _frames())
+        # asyncio is imported: an AsyncPool is running on this thread's loop.
+        task = sys.modules["asyncio"].current_task()
+        handed.task = None if task is None else task.get_name()
+        record: Record = handed
+    else:
+        record = Record(box, now, threading.current_thread().name, _frames())
+    watched._record = record
     # The box passes to the new guard: both hold it for this one line, and
     # whichever is collected first with it non-empty gives the resource
     # back (its pop is atomic), so an interruption here loses nothing.
@@ -312,7 +372,7 @@ def _hand_out(pool: Pool[Any, Any], watch: Watch, guard: PoolGuard[Any]) -> Watc
 
 
 class Watched:
-    """What a pool with leak detection adds: each hand-out is recorded and a few records scanned."""
+    """What a `Pool` with leak detection adds: each hand-out recorded, a few records scanned."""
 
     __slots__ = ()
     _watch: Watch
@@ -321,12 +381,31 @@ class Watched:
         guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
         if guard is None:
             return None
-        return _hand_out(self, self._watch, guard)  # type: ignore[arg-type]
+        return _hand_out(self, self._watch, guard)  # type: ignore[no-any-return,arg-type]
 
     get.__doc__ = Pool.get.__doc__
 
     def _take_as_head(self) -> PoolGuard[Any] | None:
         guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return _hand_out(self, self._watch, guard)  # type: ignore[no-any-return,arg-type]
+
+
+class AsyncWatched:
+    """What an `AsyncPool` with leak detection adds: `Watched`'s, on its `get()` and head's take."""
+
+    __slots__ = ()
+    _watch: Watch
+
+    async def get(self) -> Any:
+        guard = await super().get()  # type: ignore[misc]
+        if guard is None:
+            return None
+        return _hand_out(self, self._watch, guard)  # type: ignore[arg-type]
+
+    def _head(self) -> Steps[Any]:
+        guard = yield from super()._head()  # type: ignore[misc]
         if guard is None:
             return None
         return _hand_out(self, self._watch, guard)  # type: ignore[arg-type]
@@ -337,17 +416,18 @@ class Watched:
 _WATCHED: dict[type[Any], type[Any]] = {}
 
 
-def watched(cls: type[Pool[Any, Any]]) -> type[Pool[Any, Any]]:
-    """`cls` with `Watched` first in its bases: a layout `__class__` may be switched to."""
+def watched(cls: type[Any]) -> type[Any]:
+    """`cls` with `Watched` (`AsyncWatched`) first in its bases: a layout `__class__` may take."""
     made = _WATCHED.get(cls)
     if made is None:
+        mixin = AsyncWatched if asynchronous(cls) else Watched
         made = _WATCHED.setdefault(
-            cls, type(f"Watched{cls.__name__}", (Watched, cls), {"__slots__": ()})
+            cls, type(f"Watched{cls.__name__}", (mixin, cls), {"__slots__": ()})
         )
     return made
 
 
-def configure(pool: Pool[Any, Any], leak_threshold: object, clock: Callable[[], float]) -> Watch:
+def configure(pool: Core[Any], leak_threshold: object, clock: Callable[[], float]) -> Watch:
     """Turn on leak detection for `pool` (validating `leak_threshold`); switch its class.
 
     `clock` is the pool's `clock=` option (`time.monotonic` by default).

@@ -23,6 +23,11 @@ under the dict's per-object lock on the free-threaded build):
   free list (the idle resource returned longest ago). Cleared when the
   resource is handed out.
 
+The steps that call the user's code (`check`, a discarded resource's
+`close()`, a replacement's `new()`) are generators, as the core's are
+(`_drive.py`): `Pool` runs them, `AsyncPool` awaits what they yield, so
+both shells share every step here.
+
 Neither dict decides anything about capacity: a resource is discarded only
 after it was taken out of the free list by an atomic pop, the same as a
 `get()`'s, so a held resource is never discarded, and its unit of capacity
@@ -34,24 +39,24 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
+from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any
 
-from ._drive import run
-from ._expiring import expiring
-from ._guard import PoolGuard
-from ._maintainer import Maintainer
-from ._pool import Pool
+from ._drive import Steps
+from ._maintainer import Maintainer, TaskMaintainer
 from ._report import report
 from ._resize import pay
 from ._scale import AutoScale, ScaleMode, Static
 
 if TYPE_CHECKING:
+    from ._core import Core
+    from ._disposal import Disposal
     from ._stats import Tally
 
-__all__ = ["Lifecycle", "Vetted", "coldest", "configure", "seconds_option", "vetted"]
+__all__ = ["Lifecycle", "coldest", "seconds_option"]
 
 
 def seconds_option(name: str, value: object) -> float | None:
@@ -103,7 +108,7 @@ def coldest(free: deque[Any]) -> object | None:
 class Lifecycle:
     """A pool's lifetime and idle policy, the stamps it keeps and its counters.
 
-    Made by `Pool.__init__` (`configure`) only when an option is set.
+    Made by a pool's constructor (`configure`) only when an option is set.
     """
 
     __slots__ = (
@@ -138,7 +143,7 @@ class Lifecycle:
         tally: type[Tally],
         check: Callable[[Any], object] | None = None,
         recheck_after: float = 0.0,
-        maintainer: Maintainer | None = None,
+        maintainer: Maintainer | TaskMaintainer | None = None,
     ) -> None:
         self.max_lifetime = max_lifetime
         self.lifetime_jitter = lifetime_jitter
@@ -174,8 +179,12 @@ class Lifecycle:
         check: object = None,
         recheck_after: object = 0.0,
         maintain_every: object = None,
+        asynchronous: bool = False,
     ) -> Lifecycle | None:
-        """The policy `Pool(...)`'s options ask for, or None when every option is off.
+        """The policy a pool's options ask for, or None when every option is off.
+
+        `asynchronous`: the pool is an `AsyncPool`, whose `check` must be a
+        coroutine function and whose maintainer is a task, not a thread.
 
         Raises:
             TypeError: an option of the wrong type (`clock` not callable).
@@ -195,6 +204,13 @@ class Lifecycle:
             raise TypeError(f"clock must be callable, not {type(clock).__name__}")
         if check is not None and not callable(check):
             raise TypeError(f"check must be callable or None, not {type(check).__name__}")
+        if (
+            asynchronous
+            and check is not None
+            and not iscoroutinefunction(check)
+            and not iscoroutinefunction(getattr(check, "__call__", None))  # noqa: B004
+        ):
+            raise TypeError(f"an AsyncPool's check must be an async function: {check!r}")
         if type(recheck_after) is bool or not isinstance(recheck_after, int | float):
             raise TypeError(f"recheck_after must be a number, not {type(recheck_after).__name__}")
         if not 0 <= recheck_after < math.inf:
@@ -217,16 +233,22 @@ class Lifecycle:
             tally=tally,
             check=check,
             recheck_after=float(recheck_after),
-            maintainer=None if every is None else Maintainer(every),
+            maintainer=(
+                None
+                if every is None
+                else TaskMaintainer(every)
+                if asynchronous
+                else Maintainer(every)
+            ),
         )
 
-    def start(self, pool: Pool[Any, Any]) -> None:
-        """Start the maintainer thread, if one was asked for (the end of `Pool.__init__`)."""
+    def start(self, pool: Any) -> None:
+        """Start the maintainer, if one was asked for (`Pool.__init__`, `AsyncPool.open`)."""
         if self.maintainer is not None:
             self.maintainer.start(pool)
 
     def stop(self) -> None:
-        """Stop the maintainer thread, if any (`close()`)."""
+        """Stop the maintainer, if any (`close()`)."""
         if self.maintainer is not None:
             self.maintainer.stop()
 
@@ -248,60 +270,109 @@ class Lifecycle:
         assert self.max_lifetime is not None
         return now + self.max_lifetime * (1.0 - self.lifetime_jitter * random.random())
 
-    def check_out(self, pool: Pool[Any, Any], guard: PoolGuard[Any]) -> PoolGuard[Any]:
-        """Vet a guard `Pool.get()` just made; return the guard the caller gets.
+    def hand_out(self, pool: Core[Any], guard: Any) -> Any:
+        """Vet a guard a pool's get() just made: the guard itself, or the steps that vet it.
 
-        First one sweep step (`sweep`). Then the guard's resource is stale if
-        it has outlived its deadline, or, failing that, if the user's `check`
-        does not return True (unless it was handed out less than
-        `recheck_after` seconds ago). A stale resource is replaced
-        (`_renew`): one discard and one `new()`, no loop, so `get()` stays
-        wait-free; the fresh resource is not checked.
+        What needs none of the user's code is done here, in plain calls: the
+        guard is returned as it is when no debt is owed, no idle resource is
+        due for eviction (the sweep's look, `_due`), and its resource is
+        neither expired nor due for its `check` (`_stale`). Otherwise the
+        steps of `check_out` are returned, for the shell to drive (`run`, or
+        `run_async`) to the guard the caller gets; they look again.
+        """
+        if self.debt:
+            return self.check_out(pool, guard)
+        now = self.clock()
+        if self.max_idle is not None and self._due(pool, now) is not None:
+            return self.check_out(pool, guard)
+        stale = self._stale(guard, now)
+        return guard if stale is None else self._settle(pool, guard, stale, now)
+
+    def check_out(self, pool: Core[Any], guard: Any) -> Steps[Any]:
+        """The steps that vet a guard a pool's get() just made; return the guard the caller gets.
+
+        First one step of a lowered bound's debt (`pay`) and one sweep step
+        (`sweep`). Then the guard's resource is stale if it has outlived its
+        deadline, or, failing that, if the user's `check` does not return
+        True (unless it was handed out less than `recheck_after` seconds
+        ago). A stale resource is replaced (`_renew`): one discard and one
+        `new()`, no loop, so `get()` stays wait-free; the fresh resource is
+        not checked. `check` is yielded as a call: an `AsyncPool` awaits it.
 
         Raises:
             BaseException: as `get()`: what `new()` raised (the unit goes back
-                as spare capacity first), or an interruption (the resource is
-                then in the fresh guard, whose finalizer gives it back).
-                Errors of a stale resource's `close()` are reported as a
+                as spare capacity first), or an interruption (a cancellation at
+                an await): the guard's resource, if it still has it, goes to
+                the pool's orphans first, for the next ordinary call to give
+                back. Errors of a stale resource's `close()` are reported as a
                 RuntimeWarning, and an Exception raised by `check` fails the
                 check: the caller did not cause them.
         """
-        if self.debt:  # one step of a lowered bound's debt (_resize.py)
-            pay(pool, self)
-        now = self.clock()
-        if self.max_idle is not None:
-            self.sweep(pool, now)
-        resource = guard._box[0]
-        key = id(resource)
+        try:
+            if self.debt:  # one step of a lowered bound's debt (_resize.py)
+                yield from pay(pool, self)
+            now = self.clock()
+            if self.max_idle is not None:
+                yield from self.sweep(pool, now)
+            stale = self._stale(guard, now)
+            if stale is None:
+                return guard
+            return (yield from self._settle(pool, guard, stale, now))
+        except BaseException:
+            _recover(pool, guard)
+            raise
+
+    def _stale(self, guard: Any, now: float) -> Tally | Callable[[Any], object] | None:
+        """Whether the guard's resource is fit to hand out, in plain calls (no user code).
+
+        None: it is (its stamps are updated). `expired` (the counter): it
+        has outlived its deadline. The `check`: it must be asked.
+        """
+        key = id(guard._box[0])
         self.idle_since.pop(key, None)  # handed out: no longer idle
         if self.max_lifetime is not None:
             deadline = self.deadlines.get(key)
             if deadline is None:  # created where an interruption kept it from its stamp
                 self.deadlines[key] = self._deadline(now)
             elif now >= deadline:
-                return self._renew(pool, guard, self.expired)
+                return self.expired
         check = self.check
         if check is None:
-            return guard
+            return None
         if self.recheck_after and now - self.handed_out.get(key, -math.inf) < self.recheck_after:
             self.handed_out[key] = now
-            return guard
+            return None
+        return check
+
+    def _settle(self, pool: Core[Any], guard: Any, stale: Any, now: float) -> Steps[Any]:
+        """Renew an expired resource (`stale` is `expired`), or ask the `check` (`stale`) first.
+
+        Raises:
+            BaseException: as `check_out`.
+        """
         try:
-            passed = check(resource) is True  # Model: Check, a user callback.
-        except Exception:
-            passed = False
-        if not passed:
-            return self._renew(pool, guard, self.checks_failed)
-        self.handed_out[key] = now
-        return guard
+            if stale is self.expired:
+                return (yield from self._renew(pool, guard, self.expired))
+            resource = guard._box[0]
+            try:
+                passed = (yield partial(stale, resource)) is True  # Model: Check, a user callback.
+            except Exception:
+                passed = False
+            if not passed:
+                return (yield from self._renew(pool, guard, self.checks_failed))
+            self.handed_out[id(resource)] = now
+            return guard
+        except BaseException:
+            _recover(pool, guard)
+            raise
 
-    def _renew(self, pool: Pool[Any, Any], guard: PoolGuard[Any], count: Tally) -> PoolGuard[Any]:
-        """Replace the stale resource of `guard`, fresh from `Pool.get()`, with a new one.
+    def _renew(self, pool: Core[Any], guard: Any, count: Tally) -> Steps[Any]:
+        """Replace the stale resource of `guard`, fresh from a get(), with a new one.
 
-        The resource is taken back out of the guard (Model: Claim; no other
-        thread has seen this guard), counted in `count`, discarded, and its
+        The resource is taken back out of the guard (Model: Claim; nobody
+        else has seen this guard), counted in `count`, discarded, and its
         unit passes straight into a fresh resource for the caller, made by
-        `new()` through `Pool._grow` (Model: Expire, then Renew). Whatever this
+        `new()` through `Core._grow` (Model: Expire, then Renew). Whatever this
         frame took out is in `held` until it is a guard again; the handler
         gives it back (docs/design.md, "Exception safety").
         """
@@ -309,8 +380,8 @@ class Lifecycle:
         try:
             held = [guard._box.pop()]  # Model: Claim, from a guard nobody else has seen.
             next(count)
-            self._discard(pool, held)  # Model: Expire.
-            return run(pool._grow(held))  # Model: Renew, with the stale resource's unit.
+            yield from self._discard(pool, held)  # Model: Expire.
+            return (yield from pool._grow(held))  # Model: Renew, with the stale resource's unit.
         except BaseException:
             if held:  # Model: Recover.
                 orphans = pool._orphans
@@ -318,7 +389,7 @@ class Lifecycle:
                 held.clear()
             raise
 
-    def sweep(self, pool: Pool[Any, Any], now: float) -> bool:
+    def sweep(self, pool: Core[Any], now: float) -> Steps[bool]:
         """One bounded step of idle eviction; True if it discarded a resource.
 
         If the resource at the cold end has been idle for `max_idle` (since a
@@ -336,16 +407,10 @@ class Lifecycle:
                 the pool's orphans first. A resource's `close()` raising an
                 Exception is reported as a RuntimeWarning.
         """
-        assert self.max_idle is not None
-        free = pool._free
-        cold = coldest(free)
+        cold = self._due(pool, now)
         if cold is None:
             return False
-        since = self.idle_since.setdefault(id(cold), now)
-        if now - since < self.max_idle or pool._waiters or pool._closed:
-            return False
-        if pool._created.value - pool._discarded.value <= self.floor:
-            return False
+        free = pool._free
         held: list[Any] | None = None
         try:
             try:
@@ -353,7 +418,7 @@ class Lifecycle:
             except IndexError:
                 return False
             if type(held[0]) is not int:
-                self._discard(pool, held)  # Model: Evict.
+                yield from self._discard(pool, held)  # Model: Evict.
                 next(self.evicted)
             # A resource's unit, or a grant popped because every idle resource
             # was taken since the look: spare capacity either way.
@@ -366,30 +431,71 @@ class Lifecycle:
             raise
         return True
 
-    def maintain(self, pool: Pool[Any, Any]) -> int:
+    def _due(self, pool: Core[Any], now: float) -> object | None:
+        """The sweep's look, in plain calls: the idle resource due for eviction, or None.
+
+        The resource at the cold end (`coldest`), if it has been idle for
+        `max_idle` since a sweep first saw it there (the first look stamps
+        it), more than `floor` resources are alive, nobody waits and the pool
+        is open. A hint, never a take: `sweep` pops what it evicts.
+        """
+        assert self.max_idle is not None
+        cold = coldest(pool._free)
+        if cold is None:
+            return None
+        since = self.idle_since.setdefault(id(cold), now)
+        if now - since < self.max_idle or pool._waiters or pool._closed:
+            return None
+        if pool._created.value - pool._discarded.value <= self.floor:
+            return None
+        return cold
+
+    def maintain(self, pool: Core[Any]) -> Steps[int]:
         """Run sweep steps until one discards nothing; return how many discarded.
 
         Bounded: at most one step per item the free list held when it began.
         """
         discarded = 0
-        while self.debt and pay(pool, self):
+        while self.debt and (yield from pay(pool, self)):
             discarded += 1
         if self.max_idle is None:
             return discarded
         for _ in range(len(pool._free)):
-            if not self.sweep(pool, self.clock()):
+            if not (yield from self.sweep(pool, self.clock())):
                 break
             discarded += 1
         return discarded
 
-    def _discard(self, pool: Pool[Any, Any], held: list[Any]) -> None:
+    def expire(self, pool: Disposal, held: list[Any]) -> Steps[None]:
+        """Discard the expired resource `held[-1]` given back, and pass its unit on.
+
+        Counted in `expired`, discarded (Model: Expire; an Exception from its
+        `close()` is reported), then its unit goes to a replacement (Static) or
+        back as spare capacity (`Disposal._reuse`: Model: Replace or
+        ReturnGrant, which ring the head waiter). An Exception from the
+        replacement's `new()` is reported, its unit spare. `held` belongs to
+        the caller, whose handler gives back what is left in it if this is
+        interrupted.
+        """
+        next(self.expired)
+        yield from self._discard(pool, held)
+        try:
+            yield from pool._reuse(held, True)
+        except Exception as error:
+            if held:
+                # The steps did not get to give it back (a RecursionError as the
+                # driver resumed them): the caller's handler does, to the orphans.
+                raise
+            report(f"replacing an expired resource raised {error!r}", RuntimeWarning)
+
+    def _discard(self, pool: Disposal, held: list[Any]) -> Steps[None]:
         """Discard the resource `held[-1]`, leaving its unit (1) in `held`.
 
         An Exception from its `close()` is reported, not raised: the call
         that found the resource expired or idle did not cause it.
         """
         try:
-            run(pool._discard(held))  # which forgets its stamps
+            yield from pool._discard(held)  # which forgets its stamps
         except Exception as error:
             if type(held[-1]) is not int:
                 # close() was never called (a RecursionError before it): the
@@ -399,114 +505,13 @@ class Lifecycle:
             report(f"discarding an expired or idle resource raised {error!r}", RuntimeWarning)
 
 
-def ensure(pool: Pool[Any, Any]) -> Lifecycle:
-    """The pool's lifecycle, made with every option off if it has none (for `resize()`).
+def _recover(pool: Core[Any], guard: Any) -> None:
+    """Model: Recover. A guard never handed out gives its resource back now (one C call).
 
-    The pool is switched to its vetted class, so that each hand-out pays one
-    step of a lowered bound's debt. Two first `resize()` calls racing on a
-    pool with no option may each make one; the last stored is kept.
+    Not left to the guard's finalizer: an interrupted hand-out (a cancelled
+    `check`) is no collected guard to warn of.
     """
-    if pool._lifecycle is None:
-        mode = pool._mode
-        floor = mode.initial if isinstance(mode, AutoScale) else mode.count
-        pool._lifecycle = Lifecycle(
-            max_lifetime=None,
-            lifetime_jitter=0.0,
-            max_idle=None,
-            floor=floor,
-            clock=time.monotonic,
-            tally=pool._tally_type,
-        )
-        pool.__class__ = vetted(type(pool))
-    return pool._lifecycle
-
-
-def configure(
-    pool: Pool[Any, Any],
-    mode: ScaleMode,
-    max_lifetime: object,
-    lifetime_jitter: object,
-    max_idle: object,
-    clock: object,
-    check: object = None,
-    recheck_after: object = 0.0,
-    maintain_every: object = None,
-) -> Lifecycle | None:
-    """The lifecycle `Pool.__init__`'s options ask for, or None; switches `pool`'s class if any.
-
-    With an option on, the pool's class becomes `vetted(type(pool))`: same
-    slots, with `get()` and `_take_as_head()` vetting what they hand out, so
-    a pool with every option off runs `Pool.get()` untouched.
-
-    Raises:
-        TypeError, ValueError: as `Lifecycle.of`.
-    """
-    lifecycle = Lifecycle.of(
-        mode,
-        max_lifetime,
-        lifetime_jitter,
-        max_idle,
-        clock,
-        pool._tally_type,
-        check,
-        recheck_after,
-        maintain_every,
-    )
-    if lifecycle is not None:
-        pool.__class__ = vetted(type(pool))
-    return lifecycle
-
-
-class Vetted:
-    """What a pool with a lifecycle adds: each hand-out goes through `Lifecycle.check_out`.
-
-    `acquire()` and `acquire_async()` hand out through `get()` and
-    `_take_as_head()`, so these two overrides cover every hand-out.
-    """
-
-    __slots__ = ()
-    _lifecycle: Lifecycle
-
-    def get(self) -> PoolGuard[Any] | None:
-        guard: PoolGuard[Any] | None = super().get()  # type: ignore[misc]
-        if guard is None:
-            return None
-        lifecycle = self._lifecycle
-        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
-        # With max_lifetime, the guard whose release discards an expired
-        # resource (_expiring.py). An interruption between the two leaves a
-        # plain guard: its resource goes idle when given back, and its
-        # expiry is found at the next hand-out or sweep.
-        return guard if lifecycle.max_lifetime is None else expiring(guard)
-
-    get.__doc__ = Pool.get.__doc__
-
-    def _take_as_head(self) -> PoolGuard[Any] | None:
-        guard: PoolGuard[Any] | None = super()._take_as_head()  # type: ignore[misc]
-        if guard is None:
-            return None
-        lifecycle = self._lifecycle
-        guard = lifecycle.check_out(self, guard)  # type: ignore[arg-type]
-        # With max_lifetime, the guard whose release discards an expired
-        # resource (_expiring.py). An interruption between the two leaves a
-        # plain guard: its resource goes idle when given back, and its
-        # expiry is found at the next hand-out or sweep.
-        return guard if lifecycle.max_lifetime is None else expiring(guard)
-
-
-# The vetted class of each pool class, made once (dict.setdefault keeps the
-# first if two threads make one at once).
-_VETTED: dict[type[Any], type[Any]] = {}
-
-
-def vetted(cls: type[Pool[Any, Any]]) -> type[Pool[Any, Any]]:
-    """`cls` with `Vetted` first in its bases: a layout `__class__` may be switched to.
-
-    Also for the tests' subclasses of Pool, whose seams stay.
-    """
-    made = _VETTED.get(cls)
-    if made is None:
-        made = _VETTED.setdefault(
-            cls, type(f"Vetted{cls.__name__}", (Vetted, cls), {"__slots__": ()})
-        )
-    return made
+    box = guard._box
+    if box:
+        orphans = pool._orphans
+        orphans += (box.pop(),)

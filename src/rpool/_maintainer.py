@@ -1,7 +1,9 @@
-"""The opt-in background maintainer: a daemon thread that calls `pool.maintain()` every so often.
+"""The opt-in background maintainer, which calls `pool.maintain()` every so often.
 
-No thread is started unless `Pool(..., maintain_every=seconds)` asks for one
-(docs/design.md, "Lifecycle"). The thread holds only a weak reference to its
+A `Pool`'s is a daemon thread (`Maintainer`); an `AsyncPool`'s is a task on
+the pool's event loop (`TaskMaintainer`), which awaits `maintain()` there.
+Neither is started unless the pool is made with `maintain_every=seconds`
+(docs/design.md, "Lifecycle"). Each holds only a weak reference to its
 pool, so an unclosed pool that is garbage-collected ends it too, and it takes
 no pool state of its own: it is one more caller of `maintain()`, whose steps
 are atomic and exception-safe like any caller's (in the model, a sweeper
@@ -10,6 +12,7 @@ process: models/Lifecycle.tla).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -17,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from ._report import report
 
 if TYPE_CHECKING:
+    from ._async_pool import AsyncPool
     from ._pool import Pool
 
-__all__ = ["Maintainer"]
+__all__ = ["Maintainer", "TaskMaintainer"]
 
 
 class Maintainer:
@@ -72,3 +76,57 @@ def _run(ref: weakref.ref[Pool[Any, Any]], stopping: threading.Event, every: flo
         except Exception as error:
             report(f"the pool's maintainer: maintain() raised {error!r}", RuntimeWarning)
         del pool  # no strong reference while waiting
+
+
+class TaskMaintainer:
+    """An `AsyncPool`'s maintainer: a task on the pool's loop, cancelled by `close()`.
+
+    Started by `AsyncPool.open()` (a task needs the running loop). `stop()`
+    cancels it while it sleeps; while it awaits a `maintain()` (a resource's
+    `close()`, say) it is not cancelled there, which would cut that close()
+    short, but ends once that `maintain()` returns.
+    """
+
+    __slots__ = ("busy", "every", "stopping", "task")
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.task: asyncio.Task[None] | None = None
+        self.busy = False
+        self.stopping = False
+
+    def start(self, pool: AsyncPool[Any, Any]) -> None:
+        """Start the task on the running loop (the pool's, which `open()` is on)."""
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(weakref.ref(pool)), name=f"rpool maintainer of {pool!r}"
+        )
+
+    def stop(self) -> None:
+        """End the task: cancelled now if it sleeps, else once its `maintain()` returns.
+
+        Does not wait for it (`close()` may be called from a resource's
+        close() that the maintainer's own `maintain()` awaits).
+        """
+        self.stopping = True
+        if self.task is not None and not self.busy:
+            self.task.cancel()
+
+    async def _run(self, ref: weakref.ref[AsyncPool[Any, Any]]) -> None:
+        """Every `every` seconds, await `maintain()` while the pool is alive and open.
+
+        As the thread's: an Exception from `maintain()` is reported as a
+        RuntimeWarning and the task goes on; anything else ends it.
+        """
+        while not self.stopping:
+            await asyncio.sleep(self.every)
+            pool = ref()
+            if pool is None or pool.closed:
+                return
+            self.busy = True
+            try:
+                await pool.maintain()
+            except Exception as error:
+                report(f"the pool's maintainer: maintain() raised {error!r}", RuntimeWarning)
+            finally:
+                self.busy = False
+            del pool  # no strong reference while waiting

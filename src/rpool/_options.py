@@ -1,10 +1,10 @@
-"""The keyword options of `Pool(...)`: lifecycle and leak detection, checked and set up.
+"""The keyword options of `Pool(...)` and `AsyncPool(...)`: lifecycle and leak detection.
 
 Each option is off by default, and a pool made with every option off never
 imports the modules that implement them (`_lifecycle.py`, `_leaks.py`), so
 it runs `Pool.get()` and `PoolGuard.release()` untouched
 (docs/performance.md). A pool with an option on has its class switched (see
-`_lifecycle.vetted`, `_leaks.watched`).
+`_vetting.vetted`, `_leaks.watched`).
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from typing import TYPE_CHECKING, Any
 from ._scale import ScaleMode
 
 if TYPE_CHECKING:
-    from ._pool import Pool
+    from ._core import Core
 
 __all__ = ["configure"]
 
 
 def configure(
-    pool: Pool[Any, Any],
+    pool: Core[Any],
     mode: ScaleMode,
     *,
     max_lifetime: float | None,
     lifetime_jitter: float,
     max_idle: float | None,
     clock: Callable[[], float],
-    check: Callable[[Any], bool] | None,
+    check: Callable[[Any], object] | None,
     recheck_after: float,
     maintain_every: float | None,
     leak_threshold: float | None,
@@ -38,7 +38,7 @@ def configure(
 
     Raises:
         TypeError, ValueError: an option is not of its type or out of its
-            range (see `Pool`).
+            range (see `Pool`, `AsyncPool`).
     """
     pool._lifecycle = None
     if (
@@ -49,7 +49,7 @@ def configure(
         or (lifetime_jitter != 0.1 or clock is not time.monotonic or recheck_after != 0.0)
     ):
         # Imported only when an option is given (docs/performance.md).
-        from ._lifecycle import configure as lifecycle
+        from ._vetting import configure as lifecycle
 
         pool._lifecycle = lifecycle(
             pool,

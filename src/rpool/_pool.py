@@ -330,7 +330,7 @@ class Pool(Core[R], Generic[C, R]):
             from ._leaks import scan
 
             scan(self, self._watch.clock())
-        return 0 if self._lifecycle is None else self._lifecycle.maintain(self)
+        return 0 if self._lifecycle is None else run(self._lifecycle.maintain(self))
 
     def resize(self, bound: int) -> None:
         """Raise or lower the maximum (AutoScale) or count (Static) to `bound`.
@@ -349,10 +349,10 @@ class Pool(Core[R], Generic[C, R]):
             PoolClosedError: the pool is closed.
             RuntimeError: another `resize()` of this pool is in progress.
         """
-        from ._lifecycle import ensure
         from ._resize import resize
+        from ._vetting import ensure
 
-        resize(self, ensure(self), bound)
+        run(resize(self, ensure(self), bound))
 
     def __enter__(self) -> Self:
         return self

@@ -1,11 +1,11 @@
-"""`Pool.resize()`: raise or lower a bounded pool's maximum (or count) at run time.
+"""`resize()`: raise or lower a bounded pool's maximum (or count) at run time (both shells).
 
 The bound in force is `pool._maximum + len(debt)`: lowering by d records d
 units of *debt* (one-unit tokens in a deque, `Lifecycle.debt`) and lowers
 `_maximum` at once; the debt is paid by retiring units as they become
 available, spare ones first (a grant at the cold end of the free list), then
 idle resources (discarded), and units that come back later (a discard, a
-failed `new()`, an eviction: `Pool._return_capacity`, through `retire`).
+failed `new()`, an eviction: `Core._return_capacity`, through `retire`).
 So capacity never exceeds the old bound while the debt lasts, and never the
 new one once it is paid. Raising cancels debt first, then adds the rest as
 spare capacity (grants, which ring the head waiter). docs/design.md,
@@ -15,33 +15,39 @@ Lower, Pay, Cancel, Grow).
 Atomic steps: `debt += tokens` (one C call), `debt.pop()`, `free.popleft()`,
 `free.appendleft(units)`, and `paying.pop()` / `paying += lock`: a
 one-token try-lock that every debt payment holds (skipping if it is taken)
-and a `resize()` holds throughout (waiting, yielding, for a payment to
-finish), so that a raise never runs while a payment holds a unit of debt;
+and a `resize()` holds throughout (waiting for a payment to finish: it
+yields the pool's `_pause`, `time.sleep(0)` for a `Pool`, `asyncio.sleep(0)`
+for an `AsyncPool`, whose payment may be awaiting a `close()` on the loop),
+so that a raise never runs while a payment holds a unit of debt;
 `resizing`, a second one, makes a concurrent `resize()` raise. The
 retirement of a unit and of its token is one statement. Whatever a step
 took out (tokens, an item of the free list, a lock token) is given back by
 its frame's handler if anything after fails.
+
+`resize` and `pay` are steps of the core (generators, `_drive.py`): a
+discarded resource's `close()` is a call they yield, so `Pool` and
+`AsyncPool` run the same steps.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from ._drive import Steps
 from ._errors import PoolClosedError
 from ._scale import AutoScale, Static
 from ._waiters import ring
 
 if TYPE_CHECKING:
+    from ._core import Core
     from ._lifecycle import Lifecycle
-    from ._pool import Pool
 
 __all__ = ["pay", "resize", "retire"]
 
 
-def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
+def resize(pool: Core[Any], lifecycle: Lifecycle, bound: object) -> Steps[None]:
     """Make `bound` the pool's maximum (AutoScale) or count (Static).
 
     Raises:
@@ -73,7 +79,7 @@ def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
         while not paid:
             paid += _popped(paying)
             if not paid:
-                time.sleep(0)
+                yield pool._pause
         current = pool._maximum
         debt = lifecycle.debt
         if bound < current:
@@ -81,7 +87,7 @@ def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
             # bound in force (_maximum + debt) never changes in between.
             _ = debt.extend([1] * (current - bound)), setattr(pool, "_maximum", bound)  # type: ignore[func-returns-value]
             pool._mode = _with_bound(mode, bound)
-            while pay(pool, lifecycle, locked=True):
+            while (yield from pay(pool, lifecycle, locked=True)):
                 pass
         elif bound > current:
             # Model: Raise. Unit by unit, the bound rises with what backs it:
@@ -105,7 +111,7 @@ def resize(pool: Pool[Any, Any], lifecycle: Lifecycle, bound: object) -> None:
         resizing += lock
 
 
-def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> bool:
+def pay(pool: Core[Any], lifecycle: Lifecycle, locked: bool = False) -> Steps[bool]:
     """Pay one unit of debt from the cold end of the free list; False if nothing was paid.
 
     Holds the paying token throughout (unless the caller, a `resize()`,
@@ -138,7 +144,7 @@ def pay(pool: Pool[Any, Any], lifecycle: Lifecycle, locked: bool = False) -> boo
             _ = debt.extend(tokens), tokens.clear()  # type: ignore[func-returns-value]
             return False
         if type(held[0]) is not int:
-            lifecycle._discard(pool, held)  # Model: PayEvict; its unit stays in held.
+            yield from lifecycle._discard(pool, held)  # Model: PayEvict; its unit stays in held.
         _retire_one(held, tokens)  # Model: Retire.
         if held:
             pool._return_capacity(held)

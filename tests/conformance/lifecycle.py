@@ -59,6 +59,7 @@ from typing import Any
 
 import rpool
 from rpool import AutoScale, Pool, PoolGuard, ScaleMode, Static
+from rpool._drive import run as drive
 from rpool.testing._choosers import RandomChooser
 from rpool.testing._instrument import ScheduledDeque
 from rpool.testing._scheduler import Run, Scheduler, Step, point
@@ -345,13 +346,28 @@ class LifecycleHarness:
                 gc.enable()
 
     def _frames(self, thread: int) -> list[Any]:
-        """The frames of a stopped thread (as `look` found them), outermost first."""
+        """The frames of a stopped thread (as `look` found them), outermost first.
+
+        A core step suspended at a yield while its driver makes the user's
+        call (`_drive.run`: the step's `close()`, `check`, `new()`) is off the
+        thread's stack, though its call is the thread's: its frames (the
+        `yield from` chain) are put back after the driver's frame.
+        """
         frame = self.snapshot.get(self.threads.get(thread, -1))
         frames = []
         while frame is not None:
             frames.append(frame)
             frame = frame.f_back
-        return frames[::-1]
+        frames.reverse()
+        found = []
+        for frame in frames:
+            found.append(frame)
+            if frame.f_code is _RUN:
+                steps = frame.f_locals.get("steps")
+                while steps is not None and getattr(steps, "gi_suspended", False):
+                    found.append(steps.gi_frame)
+                    steps = steps.gi_yieldfrom
+        return found
 
     def own(self, client: int) -> set[int]:
         """The live resources in client `client`'s hands (its guard, its call's `held`)."""
@@ -398,6 +414,7 @@ class LifecycleHarness:
 
 
 _APPEND = ScheduledDeque.append.__code__
+_RUN = drive.__code__
 _IADD = ScheduledDeque.__iadd__.__code__
 
 

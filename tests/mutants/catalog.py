@@ -119,7 +119,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "no-grant-after-failed-reset",
         "capacity conservation (a discarded resource's capacity leaks)",
-        "_core.py",
+        "_disposal.py",
         (
             (
                 "            yield from self._put_idle(held)\n"
@@ -381,7 +381,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            held = [guard._box[0]]  # the bug: it stays in the guard too\n",
             ),
             (
-                "            return run(pool._grow(held))"
+                "            return (yield from pool._grow(held))"
                 "  # Model: Renew, with the stale resource's unit.\n",
                 "            return guard\n",
             ),
@@ -416,9 +416,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "_lifecycle.py",
         (
             (
-                "        if not passed:\n"
-                "            return self._renew(pool, guard, self.checks_failed)\n",
-                "        if not passed:\n            return guard\n",
+                "            if not passed:\n"
+                "                return (yield from self._renew("
+                "pool, guard, self.checks_failed))\n",
+                "            if not passed:\n                return guard\n",
             ),
         ),
     ),
@@ -429,12 +430,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "_lifecycle.py",
         (
             (
-                "        if not passed:\n"
-                "            return self._renew(pool, guard, self.checks_failed)\n",
-                "        if not passed:\n"
-                "            next(self.checks_failed)\n"
-                "            run(pool._put_idle([guard._box.pop()]))\n"
-                "            return run(pool._grow([1]))\n",
+                "            if not passed:\n"
+                "                return (yield from self._renew("
+                "pool, guard, self.checks_failed))\n",
+                "            if not passed:\n"
+                "                next(self.checks_failed)\n"
+                "                yield from pool._put_idle([guard._box.pop()])\n"
+                "                return (yield from pool._grow([1]))\n",
             ),
         ),
     ),
@@ -447,6 +449,18 @@ MUTANTS: tuple[Mutant, ...] = (
             (
                 "            elif pool._closed or lifecycle.clock() < lifecycle.deadlines.get(",
                 "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
+            ),
+        ),
+    ),
+    Mutant(
+        "expired-put-back-at-release-async",
+        "an expired resource is discarded when it comes back (an AsyncPoolGuard's release, "
+        "the core's _give_back, makes a resource past its max_lifetime idle again)",
+        "_disposal.py",
+        (
+            (
+                "            or lifecycle.clock() < lifecycle.deadlines.get(id(held[-1]), inf)\n",
+                "            or True\n",
             ),
         ),
     ),
@@ -517,8 +531,8 @@ FORK_AND_LEAK_MUTANTS = (
         "_leaks.py",
         (
             (
-                "                    record.open.pop()  # the one release() that tells\n",
-                "                    record.open[:1]  # the bug: looks, does not claim\n",
+                "        record.open.pop()  # the one release() that tells\n",
+                "        record.open[:1]  # the bug: looks, does not claim\n",
             ),
         ),
     ),

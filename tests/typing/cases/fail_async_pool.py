@@ -34,7 +34,6 @@ AsyncPool(SyncConn, Static(1), "dsn")  # E: call-overload
 Pool(AsyncConn, Static(1), "dsn")  # E: call-overload
 AsyncPool(SyncReset, Static(1), "dsn")  # E: call-overload
 AsyncPool(AsyncConn, Static(1), 42)  # E: call-overload
-AsyncPool(AsyncConn, Static(1), "dsn", max_lifetime=60.0)  # E: call-overload
 sync_as_async: AsyncPoolable[str] = SyncConn()  # E: assignment
 async_as_sync: Poolable[str] = AsyncConn()  # E: assignment
 
