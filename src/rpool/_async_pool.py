@@ -274,8 +274,8 @@ class AsyncPool(Core[R], Generic[C, R]):
             asyncio.CancelledError: the task was cancelled; it left the queue
                 and lost nothing.
         """
-        if timeout is not None and (type(timeout) is not float or timeout != timeout):
-            timeout = seconds(timeout)
+        if timeout is not None and (timeout.__class__ is not float or timeout != timeout):
+            timeout = seconds(timeout)  # as in Pool.acquire()
         return Acquiring(self, timeout)
 
     async def _acquire(self, timeout: float | None) -> AsyncPoolGuard[R]:

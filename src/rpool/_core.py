@@ -201,46 +201,6 @@ class Core(Disposal, Generic[R]):
         """Whether `close()` was called."""
         return self._closed is True
 
-    def _get(self) -> Steps[Any]:
-        """The steps of `get()`: an idle resource, or a growth, or None (see `Pool.get`).
-
-        `Pool.get()` runs these same steps inlined up to the pop, for speed;
-        `AsyncPool.get()` drives this.
-        """
-        if self._closed:  # Model: CheckClosed.
-            raise PoolClosedError("get() on a closed pool")
-        free = self._free
-        if free:
-            held: list[Any] | None = None
-            try:
-                try:
-                    held = [free.pop()]  # Model: TakeFree.
-                except IndexError:  # emptied since the len() read: a miss after all
-                    pass
-                else:
-                    return (yield from self._got(held))
-            except BaseException:
-                if held:  # Model: Recover.
-                    orphans = self._orphans
-                    orphans += held
-                    held.clear()
-                raise
-        return (yield from self._get_slow())
-
-    def _got(self, held: list[Any]) -> Steps[Any]:
-        """The rest of `get()` once its pop took `held[0]`: yield it, grow, or hand it out.
-
-        `held` belongs to the caller, whose handler gives back what is left.
-        """
-        # Model: CheckWaiters. After the pop, not before: a waiter that
-        # enqueued before this instant is owed what was popped, however
-        # early this get() began.
-        if self._waiters and (yield from self._yield(held)):
-            return None
-        if type(held[0]) is int:
-            return (yield from self._grow(held))
-        return self._guard_type(self, held)
-
     def _get_slow(self, head: bool = False) -> Steps[Any]:
         """get() after an empty pop: raise if closed, adopt an orphan, grow or miss.
 
