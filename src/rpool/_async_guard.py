@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final
 
@@ -116,13 +117,17 @@ class AsyncPoolGuard(Generic[R]):
     async def __aenter__(self) -> R:
         return self.resource
 
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        await self.release()
+    ) -> Coroutine[Any, Any, None]:
+        # release()'s own coroutine, for `async with` to await, as
+        # `Acquiring.__aexit__` does: no frame of ours in between. Should an
+        # exception land before it is awaited, the guard is finalized
+        # holding the resource, which goes to the orphans.
+        return self.release()
 
     # What does not depend on how the resource is given back is PoolGuard's,
     # the same functions, not a base class: a base would lengthen the chain
