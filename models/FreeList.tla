@@ -1,7 +1,8 @@
 ------------------------------ MODULE FreeList ------------------------------
 (***************************************************************************)
 (* rpool's free list and scaling, at the atomic granularity of the code in *)
-(* src/rpool/ (_pool.py, _guard.py, _freelist.py, _scale.py).             *)
+(* src/rpool/ (_core.py, _disposal.py, _pool.py, _guard.py, _freelist.py,  *)
+(* _scale.py).                                                             *)
 (*                                                                         *)
 (* One deque `free` holds spare capacity as grants at its left end and     *)
 (* idle resources at its right end; `pop()` takes from the right, so one   *)
@@ -85,7 +86,7 @@ Reverse(s) == IF s = <<>> THEN <<>> ELSE Reverse(Tail(s)) \o <<Head(s)>>
 
 InitialCount == IF Static THEN Maximum ELSE Initial
 
-(* Pool.__init__: the grants reversed (the first growth pops the rightmost *)
+(* Core._setup: the grants reversed (the first growth pops the rightmost   *)
 (* one), then the initial resources.                                       *)
 InitFree ==
     LET grants == IF Static \/ Mutant = "TwoStepReserve" THEN <<>>
@@ -95,9 +96,9 @@ InitFree ==
 
 (* --algorithm FreeList {
 variables
-    free = InitFree,                  \* Pool._free
-    orphans = <<>>,                   \* Pool._orphans: resources, and grants (units)
-    closed = FALSE,                   \* Pool._closed
+    free = InitFree,                  \* Core._free
+    orphans = <<>>,                   \* Core._orphans: resources, and grants (units)
+    closed = FALSE,                   \* Core._closed
     held = [c \in Clients |-> {}],    \* the resources in c's guards
     raised = [c \in Clients |-> FALSE], \* an exception is leaving c's call
     \* Ghost and history variables (nothing in the code reads them):
@@ -126,7 +127,7 @@ define {
     GrowsOnEmpty == ~Bounded \/ Mutant = "TwoStepReserve"
 }
 
-\* Pool._discard: Model: Discard.  The resource's close() may raise; the
+\* Disposal._discard: Model: Discard.  The resource's close() may raise; the
 \* exception then leaves the call (drain() collects it and raises at the
 \* end).  `retiring`: the resource failed its reset in a bounded pool, so
 \* its unit of capacity goes on to a replacement or back to spare: it is in
@@ -142,7 +143,7 @@ Discard:
     return;
 }
 
-\* Pool._return_capacity of a bounded pool: read _closed, then appendleft.
+\* Core._return_capacity of a bounded pool: read _closed, then appendleft.
 procedure return_capacity(spare_units) {
 CheckClosed_return:
     if (closed) { making := making - spare_units; return };  \* _drop
@@ -152,7 +153,7 @@ ReturnGrant:
     return;
 }
 
-\* Pool._drain: popleft until empty, discarding resources, dropping grants
+\* Core._drain: popleft until empty, discarding resources, dropping grants
 \* (_abandon of a grant: _return_capacity sees _closed set and drops).
 procedure drain() {
 DrainFree:
@@ -167,8 +168,9 @@ DrainFree:
     }
 }
 
-\* Pool._put_idle, and its copy inlined in _give_back: read _closed and
-\* abandon the resource if set; else append, read _closed, drain if set.
+\* Core._put_idle, and its copies inlined in PoolGuard.release and
+\* AsyncPoolGuard.release: read _closed and abandon the resource if set;
+\* else append, read _closed, drain if set.
 procedure put_idle(made) {
 CheckClosed_put:
     if (closed) { call discard(made, FALSE); return };
@@ -180,8 +182,9 @@ CheckClosed_drain:
     else return;
 }
 
-\* Pool._give_back(resource, adopt=False): reset, then make idle or retire.
-\* The adoption that follows when adopt=True is the caller's (TakeOrphan).
+\* Disposal._give_back (inlined in PoolGuard.release): reset, then make
+\* idle (_keep) or retire (_reject, _retire).  The adoption that follows a
+\* release is the caller's (TakeOrphan).
 procedure give_back(back) {
 Reset:
     either {

@@ -16,7 +16,7 @@
 (* gives the unit back as a grant (Lifecycle.sweep), whenever it decides   *)
 (* to (idle time abstracted likewise; the floor is a read of its own).     *)
 (* A release may find its resource expired too (ExpiringGuard.release):   *)
-(* it discards it, and the unit goes on as Pool._reuse passes it: to a     *)
+(* it discards it, and the unit goes on as Disposal._reuse passes it: to a *)
 (* replacement made idle (Replaces: Static) or back through              *)
 (* return_capacity, the procedure an eviction's unit takes too (AutoScale).*)
 (*                                                                         *)
@@ -33,7 +33,7 @@ CONSTANTS
     Maximum,    \* the capacity bound the pool is made with, the greatest in Bounds
     Initial,    \* resources the constructor made; the eviction floor
     MaxIds,     \* bound on resources ever created (the MC bound)
-    Replaces,   \* TRUE: Static, whose discarded resource is replaced (Pool._reuse)
+    Replaces,   \* TRUE: Static, whose discarded resource is replaced (Disposal._reuse)
     Mutant      \* "none", or the planted bug to check TLC rejects
 
 ASSUME Initial \in 0..Maximum /\ Bounds \subseteq 1..Maximum /\ Replaces \in BOOLEAN
@@ -130,7 +130,7 @@ macro Discard(p) {
 }
 
 procedure return_capacity() {
-ReturnGrant: \* Pool._return_capacity: `if lifecycle.debt` (a read), then retire() or the append
+ReturnGrant: \* Core._return_capacity: `if lifecycle.debt` (a read), then retire() or the append
         if (Mutant = "ShrinkNoReturn") {
             held[self] := None;
             return;
@@ -212,7 +212,7 @@ Release:    \* release(): Claim, Reset, CheckExpired, then PutIdle (free.append)
             held[self] := Grant;
             guard[self] := None;
             if (Replaces) {
-Replace:        \* Pool._reuse, Static: held[-1] = self._create()
+Replace:        \* Disposal._reuse, Static: held[-1] = self._create()
                 await nextId <= MaxIds;
                 alive := alive \cup {nextId};
                 held[self] := nextId;
@@ -220,7 +220,7 @@ Replace:        \* Pool._reuse, Static: held[-1] = self._create()
 PutBack:        \* _put_idle(held): free += (held.pop(),)
                 free := Append(free, held[self]);
                 held[self] := None;
-            } else {  \* Pool._reuse, AutoScale: _return_capacity(held)
+            } else {  \* Disposal._reuse, AutoScale: _return_capacity(held)
                 call return_capacity();
             }
         }
@@ -278,7 +278,7 @@ Evict:      \* Lifecycle._discard: close() the resource, its unit stays in held
         if (held[self] # Grant) {
             Discard(self);
         };
-        call return_capacity();  \* Pool._return_capacity(held)
+        call return_capacity();  \* Core._return_capacity(held)
     }
 }
 

@@ -10,7 +10,7 @@
 (*   free   the free list, a grant of n units as n Grants (0)             *)
 (*   alive  the resources created and not discarded                       *)
 (*   own    per client, the resources in its hands: held[c] and guard[c]  *)
-(*   bound  Pool._maximum;  debt  len(Lifecycle.debt)                      *)
+(*   bound  Core._maximum;  debt  len(Lifecycle.debt)                      *)
 (* A resize() call's Idle line has `target`, the bound it asks for.        *)
 (* Not observed: pc, discarded, nextId (the harness numbers resources in   *)
 (* creation order, as nextId does), the sweepers' and the resizer's held,  *)

@@ -2,9 +2,10 @@
 (***************************************************************************)
 (* rpool's waiter queue beside its free list, at the atomic granularity of *)
 (* the code: src/rpool/_waiters.py (waiting, first_alive, ring, ring_all), *)
-(* src/rpool/_pool.py (get, acquire/_wait, acquire_async, _take_as_head,   *)
-(* _get_slow, _yield, _grow, _put_idle, _return_capacity, _retire/_reuse,  *)
-(* _drain, close) and src/rpool/_guard.py (PoolGuard.release).             *)
+(* _acquire.py (wait, wait_async), _pool.py (get, acquire, acquire_async,  *)
+(* _take_as_head), _core.py (_get_slow, _yield, _grow, _put_idle,          *)
+(* _return_capacity, _drain, _close), _disposal.py (_retire, _reuse) and   *)
+(* _guard.py (PoolGuard.release).                                          *)
 (* docs/design.md, "Waiting", is the algorithm; docs/models.md maps every  *)
 (* label to its line.                                                      *)
 (*                                                                         *)
@@ -99,16 +100,16 @@ Reverse(s) == IF s = <<>> THEN <<>> ELSE Reverse(Tail(s)) \o <<Head(s)>>
 
 InitialCount == IF Static THEN Maximum ELSE Initial
 
-(* Pool.__init__: the grants reversed, then the initial resources.         *)
+(* Core._setup: the grants reversed, then the initial resources.           *)
 InitFree ==
     LET grants == IF Static THEN <<>> ELSE Reverse(GrantsFrom(Initial))
     IN [i \in 1..Len(grants) |-> Grant(grants[i])] \o [i \in 1..InitialCount |-> i]
 
 (* --algorithm Waiting {
 variables
-    free = InitFree,                      \* Pool._free
-    closed = FALSE,                       \* Pool._closed
-    waiters = <<>>,                       \* Pool._waiters: the waiters, oldest first
+    free = InitFree,                      \* Core._free
+    closed = FALSE,                       \* Core._closed
+    waiters = <<>>,                       \* Core._waiters: the waiters, oldest first
     alive = [c \in Clients |-> FALSE],    \* c's waiter's `alive` slot
     token = [c \in Clients |-> FALSE],    \* a ring c's waiter has not yet consumed
     expired = [c \in Clients |-> FALSE],  \* c's deadline has passed
@@ -203,7 +204,7 @@ Ring:
     return;
 }
 
-\* Pool._drain: popleft until empty, discarding resources, dropping grants.
+\* Core._drain: popleft until empty, discarding resources, dropping grants.
 procedure drain() {
 DrainFree:
     if (free = <<>>) return
@@ -220,7 +221,8 @@ Discard_drain:
     goto DrainFree;
 }
 
-\* Pool._put_idle, and its copy inlined in PoolGuard.release.
+\* Core._put_idle, and its copies inlined in PoolGuard.release and
+\* AsyncPoolGuard.release.
 procedure put_idle(made) {
 CheckClosed_put:
     if (closed) {
@@ -248,7 +250,7 @@ CheckWaiters_put:
     else return;
 }
 
-\* Pool._return_capacity of a bounded pool: all the units in the call.
+\* Core._return_capacity of a bounded pool: all the units in the call.
 procedure return_capacity() {
 CheckClosed_return:
     if (closed) { units[self] := 0; return };  \* dropped
