@@ -126,6 +126,10 @@ def raising_check(resource: Res) -> bool:
     return True
 
 
+# recheck_after > 0: the passed check's stamp (read only then) is a line too.
+RAISING = {"check": raising_check, "recheck_after": 0.5}
+
+
 def get_two(run: Run) -> object:
     """Two hand-outs: one check passes, the other raises (Pool asks its check in a plain call)."""
     first = run.pool.get()
@@ -168,9 +172,7 @@ def scenarios() -> Iterator[LifecycleScenario]:
     )
     for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=1, maximum=2))):
         yield LifecycleScenario(f"check-fails-{name}", mode, at(0.0), get, options=FAILING)
-    yield LifecycleScenario(
-        "check-raises-and-passes", Static(2), at(0.0), get_two, options={"check": raising_check}
-    )
+    yield LifecycleScenario("check-raises-and-passes", Static(2), at(0.0), get_two, options=RAISING)
     # An expired resource given back (_expiring.py): the release's Claim,
     # Reset, discard and replacement (Static) or ReturnGrant (AutoScale).
     for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=1, maximum=2))):

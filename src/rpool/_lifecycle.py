@@ -310,7 +310,8 @@ class Lifecycle:
                 passed = False
             if not passed:
                 return self._settle(pool, guard, self.checks_failed, now)
-            self.handed_out[id(resource)] = now
+            if self.recheck_after:  # the stamp is read only then (_stale)
+                self.handed_out[id(resource)] = now
             return guard
         except BaseException:  # an interruption, in the check or here
             _recover(pool, guard)
