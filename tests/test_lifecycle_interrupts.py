@@ -119,6 +119,25 @@ def failing_check(resource: Res) -> bool:
 FAILING = {"check": failing_check}
 
 
+def raising_check(resource: Res) -> bool:
+    """A check that raises (so fails) for the first resource made and passes for the others."""
+    if resource.id == 0:
+        raise ValueError("resource 0 is broken")
+    return True
+
+
+# recheck_after > 0: the passed check's stamp (read only then) is a line too.
+RAISING = {"check": raising_check, "recheck_after": 0.5}
+
+
+def get_two(run: Run) -> object:
+    """Two hand-outs: one check passes, the other raises (Pool asks its check in a plain call)."""
+    first = run.pool.get()
+    assert first is not None
+    run.guards.append(first)
+    return run.pool.get()
+
+
 def scenarios() -> Iterator[LifecycleScenario]:
     # Each path once; a variant only where it takes other lines (a close()
     # or a new() that raises, an AutoScale unit instead of a Static one).
@@ -153,6 +172,7 @@ def scenarios() -> Iterator[LifecycleScenario]:
     )
     for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=1, maximum=2))):
         yield LifecycleScenario(f"check-fails-{name}", mode, at(0.0), get, options=FAILING)
+    yield LifecycleScenario("check-raises-and-passes", Static(2), at(0.0), get_two, options=RAISING)
     # An expired resource given back (_expiring.py): the release's Claim,
     # Reset, discard and replacement (Static) or ReturnGrant (AutoScale).
     for name, mode in (("static", Static(2)), ("autoscale", AutoScale(initial=1, maximum=2))):

@@ -270,7 +270,7 @@ class Lifecycle:
         assert self.max_lifetime is not None
         return now + self.max_lifetime * (1.0 - self.lifetime_jitter * random.random())
 
-    def hand_out(self, pool: Core[Any], guard: Any) -> Any:
+    def hand_out(self, pool: Core[Any], guard: Any, calls: bool = False) -> Any:
         """Vet a guard a pool's get() just made: the guard itself, or the steps that vet it.
 
         What needs none of the user's code is done here, in plain calls: the
@@ -279,6 +279,18 @@ class Lifecycle:
         neither expired nor due for its `check` (`_stale`). Otherwise the
         steps of `check_out` are returned, for the shell to drive (`run`, or
         `run_async`) to the guard the caller gets; they look again.
+
+        `calls`: the shell calls user code in plain calls (`Pool`, not
+        `AsyncPool`), so the `check` is asked here rather than yielded (as
+        `_settle` does), and only a failed check's renewal is returned as
+        steps: a hand-out whose check passes drives no generator (a
+        generator and its driver cost a `Pool` with `check` two thirds more
+        per hand-out; docs/performance.md).
+
+        Raises:
+            BaseException: with `calls`, an interruption in the `check` or
+                after it (the guard's resource goes to the pool's orphans
+                first, as in `_settle`).
         """
         if self.debt:
             return self.check_out(pool, guard)
@@ -286,7 +298,24 @@ class Lifecycle:
         if self.max_idle is not None and self._due(pool, now) is not None:
             return self.check_out(pool, guard)
         stale = self._stale(guard, now)
-        return guard if stale is None else self._settle(pool, guard, stale, now)
+        if stale is None:
+            return guard
+        if not calls or stale is not self.check:
+            return self._settle(pool, guard, stale, now)
+        try:  # _settle's ask, the call made here
+            resource = guard._box[0]
+            try:
+                passed = stale(resource) is True  # Model: Check, a user callback.
+            except Exception:
+                passed = False
+            if not passed:
+                return self._settle(pool, guard, self.checks_failed, now)
+            if self.recheck_after:  # the stamp is read only then (_stale)
+                self.handed_out[id(resource)] = now
+            return guard
+        except BaseException:  # an interruption, in the check or here
+            _recover(pool, guard)
+            raise
 
     def check_out(self, pool: Core[Any], guard: Any) -> Steps[Any]:
         """The steps that vet a guard a pool's get() just made; return the guard the caller gets.
@@ -345,14 +374,21 @@ class Lifecycle:
         return check
 
     def _settle(self, pool: Core[Any], guard: Any, stale: Any, now: float) -> Steps[Any]:
-        """Renew an expired resource (`stale` is `expired`), or ask the `check` (`stale`) first.
+        """Renew a stale resource (`stale`: its counter), or ask the `check` (`stale`) first.
+
+        The counter is `expired`, or `checks_failed` (a check `hand_out` asked).
+
+        `hand_out` asks the check of a `Pool` itself, in a plain call, and
+        comes here for a failed check's renewal (`checks_failed`): the two
+        asks are the same lines, one yielding the call and one making it,
+        as `_drive.run` and `run_async` are.
 
         Raises:
             BaseException: as `check_out`.
         """
         try:
-            if stale is self.expired:
-                return (yield from self._renew(pool, guard, self.expired))
+            if stale is self.expired or stale is self.checks_failed:
+                return (yield from self._renew(pool, guard, stale))
             resource = guard._box[0]
             try:
                 passed = (yield partial(stale, resource)) is True  # Model: Check, a user callback.

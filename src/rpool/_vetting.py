@@ -108,7 +108,7 @@ class Vetted:
         if guard is None:
             return None
         lifecycle = self._lifecycle
-        vetting = lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        vetting = lifecycle.hand_out(self, guard, True)  # type: ignore[arg-type]
         if vetting is not guard:  # the steps that call check, close or new
             guard = run(vetting)
         # With max_lifetime, the guard whose release discards an expired
@@ -124,7 +124,7 @@ class Vetted:
         if guard is None:
             return None
         lifecycle = self._lifecycle
-        vetting = lifecycle.hand_out(self, guard)  # type: ignore[arg-type]
+        vetting = lifecycle.hand_out(self, guard, True)  # type: ignore[arg-type]
         if vetting is not guard:  # as in get()
             guard = run(vetting)
         # As in get().

@@ -421,6 +421,11 @@ MUTANTS: tuple[Mutant, ...] = (
                 "pool, guard, self.checks_failed))\n",
                 "            if not passed:\n                return guard\n",
             ),
+            (
+                "            if not passed:\n"
+                "                return self._settle(pool, guard, self.checks_failed, now)\n",
+                "            if not passed:\n                return guard\n",
+            ),
         ),
     ),
     Mutant(
@@ -437,6 +442,16 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                next(self.checks_failed)\n"
                 "                yield from pool._put_idle([guard._box.pop()])\n"
                 "                return (yield from pool._grow([1]))\n",
+            ),
+            (
+                "            if not passed:\n"
+                "                return self._settle(pool, guard, self.checks_failed, now)\n",
+                "            if not passed:\n"
+                "                next(self.checks_failed)\n\n"
+                "                def put_back() -> Steps[Any]:\n"
+                "                    yield from pool._put_idle([guard._box.pop()])\n"
+                "                    return (yield from pool._grow([1]))\n\n"
+                "                return put_back()\n",
             ),
         ),
     ),
