@@ -15,8 +15,9 @@ pool was tested against a real server.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Self
+import time
+from collections.abc import Callable, Iterator
+from typing import Self, TypeVar
 
 import psycopg
 import pytest
@@ -24,7 +25,9 @@ from psycopg.pq import TransactionStatus
 
 from tests.pgcluster import Cluster, server_binaries
 
-__all__ = ["PgConn", "postgres_dsn"]
+__all__ = ["PgConn", "postgres_dsn", "settled"]
+
+T = TypeVar("T")
 
 REQUIRE = os.environ.get("RPOOL_REQUIRE_POSTGRES") == "1"
 
@@ -49,6 +52,24 @@ def postgres_dsn() -> Iterator[str]:
         yield cluster.dsn
     finally:
         cluster.stop()
+
+
+def settled(read: Callable[[], T], done: Callable[[T], bool], within: float = 10.0) -> T:
+    """`read()`'s value once `done` holds of it, or its last value after `within` seconds.
+
+    The server lists a session in `pg_stat_activity` until its backend process
+    has exited, a moment after the client closed the socket or after
+    `pg_terminate_backend`: a view read at once may still show a session the
+    pool has closed. Reading again is waiting for the server, not for the
+    pool; a session the pool really leaked stays listed, and the caller's
+    assertion on the returned view fails after `within` seconds.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        seen = read()
+        if done(seen) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.01)
 
 
 class PgConn:
