@@ -217,11 +217,11 @@ docs: $(VENV)/docs/.stamp ## Build the documentation site into .venv/site, stric
 
 # Sub-makes in order, so a failure stops the rest even under make -j.
 check: ## lint, typecheck, docs, test, test-ft, models, mutants, conformance, in that order
-	@for t in lint typecheck docs test test-ft models mutants conformance; do \
-		echo "==> make $$t"; \
+	@began=$$(date +%s); for t in lint typecheck docs test test-ft models mutants conformance; do \
+		echo "==> make $$t"; start=$$(date +%s); \
 		$(MAKE) $$t || { echo "make check: '$$t' failed" >&2; exit 1; }; \
-	done
-	@echo "make check: all passed"
+		echo "==> make $$t: $$(( $$(date +%s) - start )) s"; \
+	done; echo "make check: all passed in $$(( $$(date +%s) - began )) s"
 
 clean: ## Remove .venv (environments and caches) and stray build/cache files
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis src/*.egg-info

@@ -22,6 +22,8 @@ class Mutant:
     """Path under src/rpool/."""
     edits: tuple[tuple[str, str], ...]
     """(old, new) pairs; each old text occurs exactly once in the file."""
+    first: str
+    """The layer `make mutants` tries first: one known to kill it (then the rest, if not)."""
 
 
 _TAKE = """\
@@ -96,6 +98,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 ),
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "counter-capacity-check",
@@ -115,6 +118,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "        return None\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "no-grant-after-failed-reset",
@@ -130,6 +134,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            held.pop()\n",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "no-grant-after-failed-new",
@@ -147,6 +152,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            raise\n",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "idle-before-reset",
@@ -188,6 +194,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "@final\nclass PoolGuard(",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "lock-around-reset",
@@ -205,6 +212,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                    valid = held[0].reset()\n",
             ),
         ),
+        "wait-free",
     ),
     Mutant(
         "no-drain-after-late-release",
@@ -216,6 +224,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 _RING + "            else:\n                pool._reject(held, valid)\n",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "grower-retries",
@@ -239,6 +248,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                    return guard\n",
             ),
         ),
+        "fork-leaks",
     ),
     Mutant(
         "recover-exception-only",
@@ -251,6 +261,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                    return guard\n            except Exception:\n",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "recover-through-a-call",
@@ -278,6 +289,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "@final\nclass PoolGuard(",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "check-waiters-before-publish",
@@ -292,6 +304,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 + _LATE_CHECK.replace("if pool._waiters:", "if waiting:"),
             ),
         ),
+        "waiting",
     ),
     Mutant(
         "get-barges",
@@ -306,6 +319,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "",
             ),
         ),
+        "scheduled",
     ),
     Mutant(
         "lifo-waiters",
@@ -317,6 +331,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "    waiters.appendleft(waiter)  # Model: Enqueue, at the wrong end.\n",
             ),
         ),
+        "waiting",
     ),
     Mutant(
         "close-forgets-waiters",
@@ -328,6 +343,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "        raise_all(errors)\n",
             ),
         ),
+        "interrupts",
     ),
     Mutant(
         "leave-without-pass-on",
@@ -335,6 +351,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "is idle: the releaser rang the head that was leaving)",
         "_waiters.py",
         ((_PASS_ON, ""),),
+        "interrupts",
     ),
     Mutant(
         "timeout-drops-taken",
@@ -351,6 +368,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                    return guard\n",
             ),
         ),
+        "scheduled",
     ),
     Mutant(
         "leave-only-in-generator",
@@ -367,6 +385,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "    return run(steps)\n",
             ),
         ),
+        "interrupts",
     ),
     # Lifecycle (_lifecycle.py, docs/design.md "Lifecycle").
     Mutant(
@@ -386,6 +405,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            return guard\n",
             ),
         ),
+        "fork-leaks",
     ),
     Mutant(
         "evict-in-place",
@@ -398,6 +418,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                held = [cold]  # the bug: looked at, never taken\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "evict-without-returning-capacity",
@@ -409,6 +430,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            held.pop()  # the bug: the unit is not given back\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "failed-check-handed-out",
@@ -427,6 +449,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            if not passed:\n                return guard\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "failed-check-put-back",
@@ -454,6 +477,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "                return put_back()\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "expired-put-back-at-release",
@@ -466,6 +490,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            elif True or lifecycle.clock() < lifecycle.deadlines.get(",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "expired-put-back-at-release-async",
@@ -478,6 +503,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            or True\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "resize-overshoot",
@@ -490,6 +516,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            while False:\n",
             ),
         ),
+        "lifecycle",
     ),
     Mutant(
         "lower-without-debt",
@@ -503,6 +530,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "            pool._maximum = bound",
             ),
         ),
+        "lifecycle",
     ),
 )
 
@@ -515,12 +543,14 @@ FORK_AND_LEAK_MUTANTS = (
         "fork safety (the child keeps the parent's free list and hands its resources out)",
         "_fork.py",
         (("    pool._free = deque_type(grants)\n", ""),),
+        "fork-leaks",
     ),
     Mutant(
         "fork-guard-not-disarmed",
         "fork safety (a guard held across the fork gives the parent's resource to the child)",
         "_fork.py",
         (("    if busy:\n        _disarm(busy)\n", ""),),
+        "fork-leaks",
     ),
     # Leak detection (_leaks.py, docs/design.md "Leak detection"): killed by tests/test_leaks.py.
     Mutant(
@@ -533,12 +563,14 @@ FORK_AND_LEAK_MUTANTS = (
                 "        records.append(record)\n        if True:\n",
             ),
         ),
+        "fork-leaks",
     ),
     Mutant(
         "late-return-untold",
         "a late return is reported (the release of a reported guard says nothing)",
         "_leaks.py",
         (("    if events[0] is REPORTED and watch is not None:\n", "    if False:\n"),),
+        "fork-leaks",
     ),
     Mutant(
         "late-return-told-by-every-release",
@@ -550,6 +582,7 @@ FORK_AND_LEAK_MUTANTS = (
                 "        record.open[:1]  # the bug: looks, does not claim\n",
             ),
         ),
+        "fork-leaks",
     ),
 )
 
