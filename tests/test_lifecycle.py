@@ -585,6 +585,19 @@ def test_recheck_after_skips_the_check_of_a_resource_handed_out_recently() -> No
     clock.now = 8.0
     guard = pool.get()
     assert guard is not None and guard.resource.id == 1
+    guard.release()
+
+
+@both_shells
+def test_a_passed_check_is_stamped_only_for_recheck_after() -> None:
+    """The hand-out stamp has one reader, recheck_after: without it none is kept."""
+    for recheck_after, stamps in ((0.0, 0), (2.0, 1)):
+        pool, _, _ = lifecycle_pool(Static(count=1), check=Checker(), recheck_after=recheck_after)
+        guard = pool.get()
+        assert guard is not None
+        guard.release()
+        life = pool._lifecycle
+        assert life is not None and len(life.handed_out) == stamps
 
 
 def test_a_failed_checks_capacity_goes_to_a_waiter() -> None:

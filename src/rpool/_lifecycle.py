@@ -396,7 +396,8 @@ class Lifecycle:
                 passed = False
             if not passed:
                 return (yield from self._renew(pool, guard, self.checks_failed))
-            self.handed_out[id(resource)] = now
+            if self.recheck_after:  # the stamp is read only then (_stale)
+                self.handed_out[id(resource)] = now
             return guard
         except BaseException:
             _recover(pool, guard)
