@@ -37,7 +37,6 @@ As a script, like record.py (run.py records the async mutant this way):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import contextlib
@@ -45,10 +44,8 @@ import contextvars
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self, cast
 
-import rpool
 from rpool import AsyncPool, AsyncPoolGuard, PoolClosedError, PoolTimeout
 from rpool import _acquire as acquire_module
 from rpool._waiters import AsyncWaiter
@@ -58,9 +55,9 @@ from rpool.testing._scheduler import Step, point
 from tests.resources import Boom
 from tests.scheduler.instrument import _NeverWaited
 
-from .harness import Call, CallKind, Director, Observed, RandomDirector
-from .record import CONFIGS, RunFailedError, Setup, quiet
-from .trace import TraceLog, write_ndjson
+from .harness import Call, CallKind, Director, Observer
+from .record import CONFIGS, RunFailedError, Setup, main, random_director
+from .trace import TraceLog
 
 __all__ = ["ASYNC_CONFIGS", "AsyncHarness", "AsyncUnit", "record_async"]
 
@@ -309,7 +306,7 @@ class _Recorder:
             self.busy = False
 
 
-class AsyncHarness:
+class AsyncHarness(Observer):
     """Client tasks 1..N, a collector task (0) and a chaos task driving one `ScheduledAsyncPool`.
 
     As harness.Harness, with tasks for threads: what the model sees of the
@@ -340,42 +337,10 @@ class AsyncHarness:
         self.closes = 0
         self.finished = 0
 
-    # What TraceLog reads: observe(), settle(), calls.
+    # What TraceLog reads: Observer's observe() and settle(), and calls.
 
-    def holding(self, process: int) -> list[int]:
-        return [g.resource.number for g in self.guards[process] if not g.released]
-
-    def settle(self, step: Step) -> None:
-        if step.op == "created.next":
-            self.context.created(step.thread)
-        if self.dropped:
-            orphaned = set(self._orphans())
-            self.dropped = [drop for drop in self.dropped if drop[1] not in orphaned]
-
-    def _orphans(self) -> tuple[int, ...]:
-        return tuple(box[0].number for box in self.pool._orphans)
-
-    def observe(self) -> Observed:
-        free = tuple(-item if isinstance(item, int) else item.number for item in self.pool._free)
-        orphans = self._orphans()
-        held = []
-        for p in range(1, self.clients + 1):
-            numbers = set(self.holding(p))
-            releasing = self.releasing[p]
-            if releasing is not None and not releasing.released:
-                numbers.add(releasing.resource.number)
-            numbers.update(number for client, number in self.dropped if client == p)
-            if self.calls[p] == "acquire":
-                numbers.update(self._served(p))
-            held.append(tuple(sorted(numbers)))
-        closed = _CLOSED.__get__(self.pool) is True
-        if not self.waiting:
-            return Observed(free, orphans, closed, tuple(held))
-        for waiter in self.pool._waiters:
-            self.waiter[waiter.client] = waiter
-        queue = tuple(waiter.client for waiter in self.pool._waiters)
-        alive = tuple(w is not None and w.peek_alive() for w in self.waiter[1 : self.clients + 1])
-        return Observed(free, orphans, closed, tuple(held), queue, alive)
+    def _closed(self) -> bool:
+        return _CLOSED.__get__(self.pool) is True  # the slot itself: no scheduling point
 
     def _served(self, process: int) -> list[int]:
         steps = self.steps.get(process)
@@ -529,14 +494,7 @@ def record_async(
     setup = async_setup.setup
     lines: list[dict[str, object]] = []
     for run in range(1, runs + 1):
-        director = RandomDirector(
-            seed * 1000 + run,
-            calls=calls,
-            drops=setup.drops,
-            failure=0.25,
-            fails=setup.fails,
-            acquires=setup.acquires,
-        )
+        director = random_director(setup, seed * 1000 + run, calls)
         harness = AsyncHarness(async_setup, director, seed * 1000 + run)
         log, recorder = asyncio.run(_record(harness, run))
         if recorder.errors:
@@ -556,17 +514,5 @@ async def _record(harness: AsyncHarness, run: int) -> tuple[TraceLog, _Recorder]
                 await release
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", choices=sorted(ASYNC_CONFIGS))
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--runs", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    quiet()
-    write_ndjson(record_async(ASYNC_CONFIGS[args.config], args.seed, args.runs), args.out)
-    print(f"rpool: {Path(rpool.__file__).parent}")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__.splitlines()[0], ASYNC_CONFIGS, record_async)

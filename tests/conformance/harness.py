@@ -39,7 +39,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from rpool import PoolClosedError, PoolGuard, PoolTimeout, ScaleMode
 from rpool._waiters import waiting
@@ -50,7 +50,7 @@ from tests.scheduler.instrument import ScheduledPool
 
 from .resource import Context, Unit
 
-__all__ = ["Call", "Director", "Harness", "Observed", "RandomDirector"]
+__all__ = ["Call", "Director", "Harness", "Observed", "Observer", "RandomDirector"]
 
 CallKind = Literal["get", "acquire", "release", "close"]
 
@@ -111,61 +111,30 @@ class Director(Protocol):
         ...
 
 
-class Harness:
-    """A `ScheduledPool` of `Unit`s, client threads and a collector."""
+class Observer:
+    """What a trace log reads of a harness, thread or task clients alike: `observe()`, `settle()`.
 
-    def __init__(
-        self, mode: ScaleMode, clients: int, director: Director, *, waiting: bool = False
-    ) -> None:
-        self.director = director
-        self.context = Context()
-        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(
-            Unit, mode, self.context, waiting=waiting
-        )
-        self.waiting = waiting
-        self.clients = clients
-        # Waiting runs: each client's thread (by ident), and its latest
-        # waiter seen in the queue. The waiter type is the pool's seam: the
-        # subclass notes which client made each waiter.
-        self.processes: dict[int, int] = {}
-        self.threads: dict[int, int] = {}
-        self.waiter: list[ScheduledWaiter | None] = [None] * (clients + 1)
-        if waiting:
-            base = cast(type[ScheduledWaiter], self.pool._waiter_type)
-            processes = self.processes
+    A subclass (`Harness`, and async_runs.py's `AsyncHarness`) keeps the
+    pool, each client's guards, the guards being released or dropped, each
+    client's current call and, in waiting runs, each client's latest waiter;
+    it says where a served head's guard is (`_served`) and whether the pool
+    is closed (`_closed`).
+    """
 
-            def made(waiter: ScheduledWaiter) -> None:
-                base.__init__(waiter)
-                waiter.client = processes[threading.get_ident()]  # type: ignore[attr-defined]
-
-            self.pool._waiter_type = type("TracedWaiter", (base,), {"__init__": made})
-        # guards[p]: client p's guards, index 0 unused. A guard is referenced
-        # from here only, so deleting it here runs its finalizer at once.
-        self.guards: list[list[PoolGuard[Unit]]] = [[] for _ in range(clients + 1)]
-        self.releasing: list[PoolGuard[Unit] | None] = [None] * (clients + 1)
-        # (client, resource) of guards dropped by the collector whose finalizer
-        # has not yet appended the resource to the orphans: from the `del` to
-        # the Orphan step, in whichever thread the finalizer runs. The model
-        # still has the resource in the client's `held` until then.
-        self.dropped: list[tuple[int, int]] = []
-        self.calls: list[CallKind | None] = [None] * (clients + 1)
-        self.raised: list[BaseException] = []
-
-    def programs(self) -> list[Callable[[], None]]:
-        """The collector's program, then each client's, for `Scheduler.run`."""
-        return [self._collect, *(self._client(p) for p in range(1, self.clients + 1))]
-
-    def dispose(self) -> None:
-        """Release every guard still held, after a run, from the calling (unscheduled) thread.
-
-        Otherwise the guards would be finalized whenever the collector frees
-        the harness (closures make it a cycle), maybe inside a later run's
-        scheduled thread, whose orphaning would then stop at a scheduling point.
-        """
-        guards = [g for held in self.guards for g in held] + [g for g in self.releasing if g]
-        for guard in guards:
-            with contextlib.suppress(Exception):
-                guard.release()
+    pool: Any
+    context: Any
+    """Numbers the units (`created(process)`, at the Create step)."""
+    clients: int
+    waiting: bool
+    guards: list[list[Any]]
+    releasing: list[Any]
+    dropped: list[tuple[int, int]]
+    """(client, resource) of guards dropped by the collector whose finalizer
+    has not yet appended the resource to the orphans: from the `del` to the
+    Orphan step, in whichever thread the finalizer runs. The model still has
+    the resource in the client's `held` until then."""
+    calls: list[CallKind | None]
+    waiter: list[Any]
 
     def holding(self, process: int) -> list[int]:
         """The resources in client `process`'s guards, not counting one being released."""
@@ -202,13 +171,74 @@ class Harness:
             if self.calls[p] == "acquire":
                 numbers.update(self._served(p))
             held.append(tuple(sorted(numbers)))
+        closed = self._closed()
         if not self.waiting:
-            return Observed(free, orphans, self.pool.closed, tuple(held))
-        queue = [waiter.client for waiter in self.pool._waiters]
+            return Observed(free, orphans, closed, tuple(held))
         for waiter in self.pool._waiters:
             self.waiter[waiter.client] = waiter
+        queue = tuple(waiter.client for waiter in self.pool._waiters)
         alive = tuple(w is not None and w.peek_alive() for w in self.waiter[1 : self.clients + 1])
-        return Observed(free, orphans, self.pool.closed, tuple(held), tuple(queue), alive)
+        return Observed(free, orphans, closed, tuple(held), queue, alive)
+
+    def _closed(self) -> bool:
+        return bool(self.pool.closed)
+
+    def _served(self, process: int) -> list[int]:
+        """The resource of the guard client `process` took as the head, before acquire returns."""
+        raise NotImplementedError
+
+
+class Harness(Observer):
+    """A `ScheduledPool` of `Unit`s, client threads and a collector."""
+
+    def __init__(
+        self, mode: ScaleMode, clients: int, director: Director, *, waiting: bool = False
+    ) -> None:
+        self.director = director
+        self.context = Context()
+        self.pool: ScheduledPool[Context, Unit] = ScheduledPool(
+            Unit, mode, self.context, waiting=waiting
+        )
+        self.waiting = waiting
+        self.clients = clients
+        # Waiting runs: each client's thread (by ident), and its latest
+        # waiter seen in the queue. The waiter type is the pool's seam: the
+        # subclass notes which client made each waiter.
+        self.processes: dict[int, int] = {}
+        self.threads: dict[int, int] = {}
+        self.waiter: list[ScheduledWaiter | None] = [None] * (clients + 1)
+        if waiting:
+            base = cast(type[ScheduledWaiter], self.pool._waiter_type)
+            processes = self.processes
+
+            def made(waiter: ScheduledWaiter) -> None:
+                base.__init__(waiter)
+                waiter.client = processes[threading.get_ident()]  # type: ignore[attr-defined]
+
+            self.pool._waiter_type = type("TracedWaiter", (base,), {"__init__": made})
+        # guards[p]: client p's guards, index 0 unused. A guard is referenced
+        # from here only, so deleting it here runs its finalizer at once.
+        self.guards: list[list[PoolGuard[Unit]]] = [[] for _ in range(clients + 1)]
+        self.releasing: list[PoolGuard[Unit] | None] = [None] * (clients + 1)
+        self.dropped: list[tuple[int, int]] = []
+        self.calls: list[CallKind | None] = [None] * (clients + 1)
+        self.raised: list[BaseException] = []
+
+    def programs(self) -> list[Callable[[], None]]:
+        """The collector's program, then each client's, for `Scheduler.run`."""
+        return [self._collect, *(self._client(p) for p in range(1, self.clients + 1))]
+
+    def dispose(self) -> None:
+        """Release every guard still held, after a run, from the calling (unscheduled) thread.
+
+        Otherwise the guards would be finalized whenever the collector frees
+        the harness (closures make it a cycle), maybe inside a later run's
+        scheduled thread, whose orphaning would then stop at a scheduling point.
+        """
+        guards = [g for held in self.guards for g in held] + [g for g in self.releasing if g]
+        for guard in guards:
+            with contextlib.suppress(Exception):
+                guard.release()
 
     def _served(self, process: int) -> list[int]:
         """The resource of the guard a head took, while `waiting()` is still leaving.

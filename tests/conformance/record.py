@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import rpool
 from rpool import AutoScale, ScaleMode, Static
@@ -23,7 +25,18 @@ from rpool.testing._scheduler import Run, Scheduler
 from .harness import Director, Harness, RandomDirector
 from .trace import TraceLog, write_ndjson
 
-__all__ = ["CONFIGS", "RunFailedError", "Setup", "quiet", "record", "record_random"]
+S = TypeVar("S")
+
+__all__ = [
+    "CONFIGS",
+    "RunFailedError",
+    "Setup",
+    "main",
+    "quiet",
+    "random_director",
+    "record",
+    "record_random",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,28 +111,38 @@ def record_random(setup: Setup, seed: int, runs: int, calls: int = 4) -> list[di
     """The traces of `runs` random runs of `setup`, numbered 1..runs, as ndjson lines."""
     lines: list[dict[str, object]] = []
     for run in range(1, runs + 1):
-        director = RandomDirector(
-            seed * 1000 + run,
-            calls=calls,
-            drops=setup.drops,
-            failure=0.25,
-            fails=setup.fails,
-            acquires=setup.acquires,
-        )
+        director = random_director(setup, seed * 1000 + run, calls)
         _, log = record(setup, director, seed * 1000 + run, run)
         lines += log.lines
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", choices=sorted(CONFIGS))
+def random_director(setup: Setup, seed: int, calls: int) -> RandomDirector:
+    """The seeded director of one random run of `setup` (a quarter of the callbacks fail)."""
+    return RandomDirector(
+        seed,
+        calls=calls,
+        drops=setup.drops,
+        failure=0.25,
+        fails=setup.fails,
+        acquires=setup.acquires,
+    )
+
+
+def main(
+    description: str,
+    configs: Mapping[str, S],
+    record_runs: Callable[[S, int, int], list[dict[str, object]]],
+) -> None:
+    """The command line of a recorder: `CONFIG OUT [--runs N] [--seed S]`, ndjson to OUT."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("config", choices=sorted(configs))
     parser.add_argument("out", type=Path)
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     quiet()
-    write_ndjson(record_random(CONFIGS[args.config], args.seed, args.runs), args.out)
+    write_ndjson(record_runs(configs[args.config], args.seed, args.runs), args.out)
     # run.py checks this, to be sure a mutant's copy of src/ was the code traced.
     print(f"rpool: {Path(rpool.__file__).parent}")
 
@@ -131,4 +154,4 @@ def quiet() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__.splitlines()[0], CONFIGS, record_random)
