@@ -57,6 +57,7 @@ from tests.scheduler.instrument import _NeverWaited
 
 from .harness import Call, CallKind, Director, Observer
 from .record import CONFIGS, RunFailedError, Setup, main, random_director
+from .resource import Context
 from .trace import TraceLog
 
 __all__ = ["ASYNC_CONFIGS", "AsyncHarness", "AsyncUnit", "record_async"]
@@ -102,47 +103,26 @@ _task: contextvars.ContextVar[tuple[int, Callable[[str], str]] | None] = context
 )
 
 
-class AsyncContext:
-    """The pool's context for `AsyncUnit`s: the live numbers, each task's decider, the switches.
+class AsyncContext(Context):
+    """The pool's context for `AsyncUnit`s: resource.Context, with a task in place of a thread.
 
-    As resource.Context, with a task in place of a thread. `pause()` is
-    where a callback lets other tasks run: 0 to 2 times, as the run's
-    generator says.
+    `pause()` is where a callback lets other tasks run: 0 to 2 times, as the
+    run's generator says.
     """
 
     def __init__(self, generator: random.Random) -> None:
-        self.live: set[int] = set()
-        self.made: dict[int, AsyncUnit] = {}
+        super().__init__()
         self.random = generator
 
     def enter(self, process: int, decider: Callable[[str], str]) -> None:
         _task.set((process, decider))
 
-    def decide(self, callback: str) -> str:
-        here = _task.get()
-        return "ok" if here is None else here[1](callback)
+    def _here(self) -> tuple[int, Callable[[str], str]] | None:
+        return _task.get()
 
     async def pause(self) -> None:
         for _ in range(self.random.choice((0, 0, 1, 2))):
             await asyncio.sleep(0)
-
-    def number(self, unit: AsyncUnit) -> None:
-        """The model's `Fresh`: the least positive number no live resource has."""
-        number = 1
-        while number in self.live:
-            number += 1
-        unit.number = number
-        self.live.add(number)
-
-    def created(self, process: int) -> None:
-        self.number(self.made.pop(process))
-
-    def arrived(self, unit: AsyncUnit) -> None:
-        here = _task.get()
-        if here is None:
-            self.number(unit)
-        else:
-            self.made[here[0]] = unit
 
 
 class AsyncUnit:

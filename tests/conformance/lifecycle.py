@@ -65,7 +65,7 @@ from rpool.testing._instrument import ScheduledDeque
 from rpool.testing._scheduler import Run, Scheduler, Step, point
 from tests.scheduler.instrument import ScheduledPool
 
-from .resource import Context, Unit
+from .resource import Context, HasNumber, Unit
 from .trace import UnloggedChangeError, write_ndjson
 
 __all__ = [
@@ -179,7 +179,7 @@ class Numbered(Context):
         super().__init__()
         self.next = 1
 
-    def number(self, unit: Unit) -> None:
+    def number(self, unit: HasNumber) -> None:
         unit.number, self.next = self.next, self.next + 1
         self.live.add(unit.number)
 

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Self
+from typing import Protocol, Self
 
 from rpool.testing._scheduler import point
 from tests.resources import Boom
 
-__all__ = ["Context", "Decider", "Unit"]
+__all__ = ["Context", "Decider", "HasNumber", "Unit"]
 
 Decider = Callable[[str], str]
 """Given a callback ("new", "reset", "close"), its outcome: "ok", "false" or "raise"."""
 
 
-def _always_ok(callback: str) -> str:
-    return "ok"
+class HasNumber(Protocol):
+    number: int
 
 
 class Context:
@@ -40,24 +40,30 @@ class Context:
 
     Only one thread runs at a time under the scheduler, and the pool's
     constructor runs before any scheduled thread starts, so `live` needs no lock.
+    The process a call runs in is the thread's (`_here`); async_runs.py's
+    `AsyncContext` says the task's instead.
     """
 
     def __init__(self) -> None:
         self.live: set[int] = set()
-        self.made: dict[int, Unit] = {}
+        self.made: dict[int, HasNumber] = {}
         """The unit each process's `new()` made and that has no number yet."""
         self._local = threading.local()
 
     def enter(self, process: int, decider: Decider) -> None:
         """The calling thread is `process`; its callbacks follow `decider`."""
-        self._local.process = process
-        self._local.decider = decider
+        self._local.here = (process, decider)
+
+    def _here(self) -> tuple[int, Decider] | None:
+        """The calling process and its decider; None outside the processes."""
+        here: tuple[int, Decider] | None = getattr(self._local, "here", None)
+        return here
 
     def decide(self, callback: str) -> str:
-        decider: Decider = getattr(self._local, "decider", _always_ok)
-        return decider(callback)
+        here = self._here()
+        return "ok" if here is None else here[1](callback)
 
-    def number(self, unit: Unit) -> None:
+    def number(self, unit: HasNumber) -> None:
         """Give `unit` the model's `Fresh`: the least positive number no live resource has."""
         number = 1
         while number in self.live:
@@ -69,13 +75,13 @@ class Context:
         """The model's Create step of `process` happened: number the unit its new() made."""
         self.number(self.made.pop(process))
 
-    def arrived(self, unit: Unit) -> None:
+    def arrived(self, unit: HasNumber) -> None:
         """`new()` made `unit`: number it now, or at its Create step if in a process."""
-        process: int | None = getattr(self._local, "process", None)
-        if process is None:
+        here = self._here()
+        if here is None:
             self.number(unit)
         else:
-            self.made[process] = unit
+            self.made[here[0]] = unit
 
 
 class Unit:
