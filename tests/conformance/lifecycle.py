@@ -46,7 +46,6 @@ reused.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import random
 import sys
@@ -54,10 +53,8 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import rpool
 from rpool import AutoScale, Pool, PoolGuard, ScaleMode, Static
 from rpool._drive import run as drive
 from rpool.testing._choosers import RandomChooser
@@ -65,8 +62,9 @@ from rpool.testing._instrument import ScheduledDeque
 from rpool.testing._scheduler import Run, Scheduler, Step, point
 from tests.scheduler.instrument import ScheduledPool
 
+from .record import main
 from .resource import Context, HasNumber, Unit
-from .trace import UnloggedChangeError, write_ndjson
+from .trace import UnloggedChangeError
 
 __all__ = [
     "LIFECYCLE_CONFIGS",
@@ -521,20 +519,5 @@ def _record(setup: LifecycleSetup, seed: int, run: int, calls: int) -> tuple[Run
     return result, log
 
 
-def main() -> None:
-    from .record import quiet
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", choices=sorted(LIFECYCLE_CONFIGS))
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--runs", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    quiet()
-    write_ndjson(record_lifecycle(LIFECYCLE_CONFIGS[args.config], args.seed, args.runs), args.out)
-    # run.py checks this, to be sure a mutant's copy of src/ was the code traced.
-    print(f"rpool: {Path(rpool.__file__).parent}")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__.splitlines()[0], LIFECYCLE_CONFIGS, record_lifecycle)
