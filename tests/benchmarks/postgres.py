@@ -51,7 +51,8 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from importlib.util import find_spec
+from typing import Any, Self, TypeVar
 
 import psycopg
 
@@ -417,10 +418,34 @@ def server() -> Iterator[str]:
 Results = dict[str, dict[str, list[Sample]]]
 
 
+T = TypeVar("T")
+
+#: The package each subject needs besides psycopg and rpool.
+NEEDS = {
+    "psycopg_pool ConnectionPool": "psycopg_pool",
+    "SQLAlchemy QueuePool": "sqlalchemy",
+    "rpool AsyncPool (asyncpg)": "asyncpg",
+    "asyncpg Pool": "asyncpg",
+    "psycopg_pool AsyncConnectionPool": "psycopg_pool",
+}
+
+
+def installed(subjects: dict[str, T]) -> dict[str, T]:
+    """The subjects whose package is installed here (the free-threaded venv has none of them)."""
+    return {
+        name: subject
+        for name, subject in subjects.items()
+        if name not in NEEDS or find_spec(NEEDS[name]) is not None
+    }
+
+
 def run(settings: Settings, dsn: str) -> Results:
-    """Every workload's subjects, `settings.repetitions` times, rotating who goes first."""
-    threads = dict(THREAD_SUBJECTS)
-    tasks = _task_subjects()
+    """Every workload's subjects, `settings.repetitions` times, rotating who goes first.
+
+    A subject whose package is not installed is left out (`installed`).
+    """
+    threads = installed(THREAD_SUBJECTS)
+    tasks = installed(_task_subjects())
     results: Results = {"threads": {n: [] for n in threads}, "tasks": {n: [] for n in tasks}}
     for repetition in range(settings.repetitions):
         order = list(threads)
@@ -493,6 +518,9 @@ def render(results: Results, settings: Settings) -> str:
             )
         # Each rpool subject against the peers (never against rpool's other).
         peers = [name for name in samples if not name.startswith("rpool")]
+        if not peers:
+            lines += ["", "No peer: their packages are not installed here."]
+            continue
         for ours in (name for name in samples if name.startswith("rpool")):
             throughput = _ratio(samples, ours, "throughput", max, peers)
             p99 = _ratio(samples, ours, "p99_us", min, peers)

@@ -160,7 +160,7 @@ def _machine() -> dict[str, Any]:
 def _on_postgres(quick: bool) -> str:
     """The PostgreSQL benchmark's report, or why it was left out; its raw results in `_RAW`."""
     if postgres is None:
-        return "## PostgreSQL\n\nLeft out: psycopg, psycopg_pool or asyncpg is not installed."
+        return "## PostgreSQL\n\nLeft out: psycopg is not installed."
     if server_binaries() is None:
         return "## PostgreSQL\n\nLeft out: no PostgreSQL server binaries (package `postgresql`)."
     settings = postgres.QUICK if quick else postgres.FULL
