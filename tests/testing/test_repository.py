@@ -57,13 +57,14 @@ def test_the_contract_kit_finds_the_forgetful_reset() -> None:
     message = str(raised.value)
     assert "not as fresh after reset() returned True" in message
     assert "observe() gives True, it gave False when new" in message
-    # The minimal case Hypothesis prints: a pool, a take and an insert, then
-    # the teardown gives the connection back.
+    # The case Hypothesis prints: a pool, a take and an insert, then the
+    # teardown gives the connection back. Its length is not asserted: the
+    # shrinker is heuristic, and one seed in about a dozen stops at six steps
+    # (a drop or a spare acquire left in) where most reach four or five.
     case = "\n".join(raised.value.__notes__)
     steps = [line for line in case.splitlines() if line.startswith("state.")]
     assert steps[0].startswith("state.make_pool("), case
     assert steps[-1] == "state.teardown()", case
-    assert len(steps) <= 5, case
     assert any("uses=[0]" in step or "use(action=0" in step for step in steps), case
 
 
