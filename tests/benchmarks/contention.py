@@ -14,7 +14,15 @@ measured with 1 and 2 threads, interleaved, as `scenarios._threads` does:
 - "Lock + list, shared": the hand-rolled peer;
 - "a guard-shaped object per call" and "a one-element list per call": no
   pool at all, only what rpool allocates per round trip (the guard, its box),
-  to tell the cost of allocation on that build from the cost of sharing.
+  to tell the cost of allocation on that build from the cost of sharing;
+- "a flag read thrice, shared" and "..., one per thread": no pool either,
+  three reads of a bool slot (`_closed`'s shape) of one object, shared by
+  the threads or one per thread: the cost of merely touching a shared object;
+- "a lane per thread, shared pool": the smallest pool with a per-thread cache
+  (HikariCP's ConcurrentBag idea): each thread finds its own list through
+  `threading.local` on the one shared pool and takes and returns there, with
+  a guard per call; no checks, no waiters, no stealing, so it is an upper
+  bound for such a design, not a candidate.
 
 If the per-thread variants scale and the shared ones do not, the sharing is
 the bottleneck; comparing the shared deque with the shared pool says how much
@@ -95,6 +103,68 @@ def _allocation_loop(kind: str) -> Loop:
     return loop
 
 
+class _Flagged:
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
+
+
+def _flag_loop(holder: _Flagged) -> Loop:
+    def loop(n: int) -> None:
+        for _ in repeat(None, n):
+            if holder.closed or holder.closed or holder.closed:
+                raise AssertionError("never set")
+
+    return loop
+
+
+class _LaneGuard:
+    __slots__ = ("_box", "_lane")
+
+    _box: list[FakeConnection]
+    _lane: list[FakeConnection]
+
+    def release(self) -> None:
+        try:
+            resource = self._box.pop()
+        except IndexError:
+            return
+        if resource.reset() is True:
+            self._lane.append(resource)
+
+
+class _LanePool:
+    """A shared pool whose threads each keep their own idle list (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._lanes = threading.local()
+        self._free = _new_deque()
+
+    def get(self) -> _LaneGuard:
+        try:
+            lane: list[FakeConnection] = self._lanes.idle
+        except AttributeError:
+            lane = self._lanes.idle = []
+        guard = object.__new__(_LaneGuard)
+        guard._lane = lane
+        # A lane dies with its thread, and each measurement starts new threads:
+        # the prototype makes a resource where a real design would have
+        # handed the dead lane's list back.
+        free = self._free
+        guard._box = [lane.pop() if lane else free.pop() if free else FakeConnection()]
+        return guard
+
+
+def _lane_loop(pool: _LanePool) -> Loop:
+    def loop(n: int) -> None:
+        get = pool.get
+        for _ in repeat(None, n):
+            get().release()
+
+    return loop
+
+
 def _new_pool() -> Pool[None, FakeConnection]:
     return Pool(FakeConnection, Static(CAPACITY))
 
@@ -125,6 +195,9 @@ def _subjects() -> dict[str, Loop]:
         "Lock + list, shared": LockListSubject(CAPACITY).round_trips,
         "a guard-shaped object per call": _allocation_loop("guard"),
         "a one-element list per call": _allocation_loop("list"),
+        "a flag read thrice, shared": _flag_loop(_Flagged()),
+        "a flag read thrice, one per thread": _per_thread(lambda: _flag_loop(_Flagged())),
+        "a lane per thread, shared pool": _lane_loop(_LanePool()),
     }
 
 
