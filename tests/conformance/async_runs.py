@@ -50,7 +50,13 @@ from rpool import AsyncPool, AsyncPoolGuard, PoolClosedError, PoolTimeout
 from rpool import _acquire as acquire_module
 from rpool._waiters import AsyncWaiter
 from rpool.testing import _scheduler
-from rpool.testing._instrument import ScheduledDeque, ScheduledTally, VirtualClock
+from rpool.testing._instrument import (
+    ScheduledDeque,
+    ScheduledTally,
+    VirtualClock,
+    alive_through_points,
+    closed_through_points,
+)
 from rpool.testing._scheduler import Step, point
 from tests.resources import Boom
 from tests.scheduler.instrument import _NeverWaited
@@ -184,15 +190,7 @@ class ScheduledAsyncPool(AsyncPool[AsyncContext, AsyncUnit]):  # type: ignore[mi
         for slot in ("_created", "_failed", "_discarded", "_misses", "_waited", "_timeouts"):
             cast(ScheduledTally, getattr(self, slot)).name = slot.lstrip("_")
 
-    @property
-    def _closed(self) -> object:
-        point("CheckClosed", "closed.read")
-        return bool(_CLOSED.__get__(self))
-
-    @_closed.setter
-    def _closed(self, value: object) -> None:
-        point("SetClosed", "closed.write")
-        _CLOSED.__set__(self, value)
+    _closed = closed_through_points(_CLOSED)
 
 
 class TracedAsyncWaiter(AsyncWaiter):
@@ -214,16 +212,7 @@ class TracedAsyncWaiter(AsyncWaiter):
         self.parked = False
         self.timeout: float | None = None
 
-    @property
-    def alive(self) -> bool:
-        point("CheckHead", "waiter.alive")
-        return bool(_ALIVE.__get__(self))
-
-    @alive.setter
-    def alive(self, value: bool) -> None:
-        if not value:  # the constructor's store is no step: nobody sees the waiter yet
-            point("Leave", "waiter.alive")
-        _ALIVE.__set__(self, value)
+    alive = alive_through_points(_ALIVE)
 
     def peek_alive(self) -> bool:
         return bool(_ALIVE.__get__(self))

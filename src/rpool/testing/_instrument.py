@@ -84,10 +84,49 @@ __all__ = [
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
 
-# The member descriptor of Pool's `_closed` slot, which the property below
-# reads and writes once it has stopped at its point.
+
+def closed_through_points(slot: Any) -> property:
+    """A pool's `_closed` as a property: `slot` (the member descriptor), after a point.
+
+    A read stops at CheckClosed, a write at SetClosed; each then reads or
+    writes the slot. `ScheduledPool` and the async conformance pool use it.
+    """
+
+    def read(pool: object) -> bool:
+        point("CheckClosed", "closed.read")
+        return bool(slot.__get__(pool))
+
+    def write(pool: object, value: object) -> None:
+        point("SetClosed", "closed.write")
+        slot.__set__(pool, value)
+
+    return property(read, write)
+
+
+def alive_through_points(slot: Any) -> property:
+    """A waiter's `alive` as a property: `slot` (the member descriptor), after a point.
+
+    A read stops at CheckHead; a store of False (the waiter leaves) at Leave.
+    The constructor's store of True is no step (nobody sees the waiter yet).
+    `ScheduledWaiter` and the async conformance waiter use it.
+    """
+
+    def read(waiter: object) -> bool:
+        point("CheckHead", "waiter.alive")
+        return bool(slot.__get__(waiter))
+
+    def write(waiter: object, value: bool) -> None:
+        if not value:
+            point("Leave", "waiter.alive")
+        slot.__set__(waiter, value)
+
+    return property(read, write)
+
+
+# The member descriptors of Pool's `_closed` slot and ThreadWaiter's `alive`
+# slot, which the scheduled subclasses read and write through the properties
+# above (and read directly where a check between steps must not stop).
 _CLOSED: Any = Pool.__dict__["_closed"]
-# Likewise for ThreadWaiter's `alive` slot.
 _ALIVE: Any = ThreadWaiter.__dict__["alive"]
 
 
@@ -220,16 +259,7 @@ class ScheduledWaiter(ThreadWaiter):
         super().__init__()
         self.park: float | None = None
 
-    @property  # the slot, read and written through a point
-    def alive(self) -> bool:
-        point("CheckHead", "waiter.alive")
-        return bool(_ALIVE.__get__(self))
-
-    @alive.setter
-    def alive(self, value: bool) -> None:
-        if not value:  # the constructor's store is not a step: nobody sees the waiter yet
-            point("Leave", "waiter.alive")
-        _ALIVE.__set__(self, value)
+    alive = alive_through_points(_ALIVE)
 
     def peek_alive(self) -> bool:
         """`alive`, read without a scheduling point (for checks made between steps)."""
@@ -344,12 +374,4 @@ class ScheduledPool(Pool[C, R]):  # type: ignore[misc]
         if pools is not None:
             pools.append(self)
 
-    @property
-    def _closed(self) -> object:
-        point("CheckClosed", "closed.read")
-        return bool(_CLOSED.__get__(self))
-
-    @_closed.setter
-    def _closed(self, value: object) -> None:
-        point("SetClosed", "closed.write")
-        _CLOSED.__set__(self, value)
+    _closed = closed_through_points(_CLOSED)
