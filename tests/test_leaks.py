@@ -61,7 +61,9 @@ def test_a_threshold_that_is_not_a_number_is_a_type_error(bad: Any) -> None:
 
 
 @both_shells
-@pytest.mark.parametrize("bad", [0, -1, 0.0, math.nan, math.inf])
+@pytest.mark.parametrize(
+    "bad", [0, -1, 0.0, math.nan, math.inf, pytest.param(10**400, id="10**400")]
+)
 def test_a_threshold_that_is_not_positive_and_finite_is_a_value_error(bad: float) -> None:
     with pytest.raises(ValueError, match="leak_threshold must be positive and finite"):
         make_pool(Static(count=1), Script(), leak_threshold=bad)

@@ -69,6 +69,11 @@ def live(script: Script) -> list[Res]:
         ({"check": bool, "recheck_after": "1"}, TypeError),
         ({"maintain_every": 0}, ValueError),
         ({"maintain_every": "1"}, TypeError),
+        # An int too large for a float is infinite: refused, not OverflowError.
+        ({"max_lifetime": 10**400}, ValueError),
+        ({"max_idle": 10**400}, ValueError),
+        ({"maintain_every": 10**400}, ValueError),
+        ({"check": bool, "recheck_after": 10**400}, ValueError),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_error(

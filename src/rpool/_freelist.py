@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, TypeAlias
 
-__all__ = ["Grant", "snapshot"]
+__all__ = ["Grant", "coldest", "snapshot"]
 
 Grant: TypeAlias = int
 """Spare capacity for that many resources, waiting in the free list.
@@ -76,3 +76,33 @@ def snapshot(items: deque[Any]) -> tuple[int, int]:
         else:
             resources += 1
     return resources, spare
+
+
+def coldest(free: deque[Any]) -> object | None:
+    """The idle resource at the cold end of `free` (returned longest ago), or None.
+
+    The free list is "grants, then resources" (above), so the first
+    resource is found by a binary search over indices: at most
+    log2(len(free)) + 1 reads `free[i]`, each atomic (deque_item runs no Python
+    code; the deque's lock on the free-threaded build). Other threads may
+    change the deque between reads: the answer is then a resource that was
+    idle near the cold end at some instant, or None. It is a hint for the
+    sweep, never a take.
+    """
+    low, high = 0, len(free)
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            item = free[middle]
+        except IndexError:  # shrank since len(): look again lower down
+            high = middle
+            continue
+        if type(item) is int:
+            low = middle + 1
+        else:
+            high = middle
+    try:
+        item = free[low]
+    except IndexError:
+        return None
+    return None if type(item) is int else item

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import linecache
 import logging
-import math
 import sys
 import threading
 from collections import deque
@@ -58,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 from ._async_guard import AsyncPoolGuard
 from ._drive import Steps
 from ._guard import PoolGuard
+from ._options import seconds_option
 from ._pool import Pool
 from ._stats import Tally
 from ._vetting import asynchronous
@@ -90,23 +90,6 @@ _RPOOL = str(Path(__file__).resolve().parent)
 
 REPORTED = "reported"
 RETURNED = "returned"
-
-
-def threshold(value: object) -> float:
-    """Check a `leak_threshold`: a positive, finite number of seconds.
-
-    Raises:
-        TypeError: not an int or a float (bools are refused).
-        ValueError: NaN, infinite, zero or negative.
-    """
-    if type(value) is bool or not isinstance(value, int | float):
-        raise TypeError(
-            f"leak_threshold must be a number of seconds or None, not {type(value).__name__}"
-        )
-    seconds = float(value)
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise ValueError(f"leak_threshold must be positive and finite, got {value!r}")
-    return seconds
 
 
 class Record:
@@ -433,9 +416,10 @@ def configure(pool: Core[Any], leak_threshold: object, clock: Callable[[], float
     `clock` is the pool's `clock=` option (`time.monotonic` by default).
 
     Raises:
-        TypeError, ValueError: see `threshold`.
+        TypeError, ValueError: see `seconds_option`.
     """
-    seconds = threshold(leak_threshold)
+    seconds = seconds_option("leak_threshold", leak_threshold)
+    assert seconds is not None  # configured only when given
     watch = Watch(seconds, clock)
     pool.__class__ = watched(type(pool))
     return watch

@@ -46,7 +46,9 @@ from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any
 
 from ._drive import Steps
+from ._freelist import coldest
 from ._maintainer import Maintainer, TaskMaintainer
+from ._options import as_float, seconds_option
 from ._report import report
 from ._resize import pay
 from ._scale import AutoScale, ScaleMode, Static
@@ -56,53 +58,7 @@ if TYPE_CHECKING:
     from ._disposal import Disposal
     from ._stats import Tally
 
-__all__ = ["Lifecycle", "coldest", "seconds_option"]
-
-
-def seconds_option(name: str, value: object) -> float | None:
-    """Return `value` as a positive, finite number of seconds, or None if it is None.
-
-    Raises:
-        TypeError: `value` is not None, an int or a float (bools are refused).
-        ValueError: `value` is not positive and finite.
-    """
-    if value is None:
-        return None
-    if type(value) is bool or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
-    if not (0 < value < math.inf):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return float(value)
-
-
-def coldest(free: deque[Any]) -> object | None:
-    """The idle resource at the cold end of `free` (returned longest ago), or None.
-
-    The free list is "grants, then resources" (_freelist.py), so the first
-    resource is found by a binary search over indices: at most
-    log2(len(free)) + 1 reads `free[i]`, each atomic (deque_item runs no Python
-    code; the deque's lock on the free-threaded build). Other threads may
-    change the deque between reads: the answer is then a resource that was
-    idle near the cold end at some instant, or None. It is a hint for the
-    sweep, never a take.
-    """
-    low, high = 0, len(free)
-    while low < high:
-        middle = (low + high) // 2
-        try:
-            item = free[middle]
-        except IndexError:  # shrank since len(): look again lower down
-            high = middle
-            continue
-        if type(item) is int:
-            low = middle + 1
-        else:
-            high = middle
-    try:
-        item = free[low]
-    except IndexError:
-        return None
-    return None if type(item) is int else item
+__all__ = ["Lifecycle"]
 
 
 class Lifecycle:
@@ -213,7 +169,7 @@ class Lifecycle:
             raise TypeError(f"an AsyncPool's check must be an async function: {check!r}")
         if type(recheck_after) is bool or not isinstance(recheck_after, int | float):
             raise TypeError(f"recheck_after must be a number, not {type(recheck_after).__name__}")
-        if not 0 <= recheck_after < math.inf:
+        if not 0 <= as_float(recheck_after) < math.inf:
             raise ValueError(f"recheck_after must be finite and at least 0, got {recheck_after!r}")
         if idle is not None and isinstance(mode, Static):
             raise ValueError(
@@ -232,7 +188,7 @@ class Lifecycle:
             clock=clock,
             tally=tally,
             check=check,
-            recheck_after=float(recheck_after),
+            recheck_after=as_float(recheck_after),
             maintainer=(
                 None
                 if every is None

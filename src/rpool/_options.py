@@ -9,6 +9,7 @@ it runs `Pool.get()` and `PoolGuard.release()` untouched
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from ._scale import ScaleMode
 if TYPE_CHECKING:
     from ._core import Core
 
-__all__ = ["configure"]
+__all__ = ["as_float", "configure", "seconds_option"]
 
 
 def configure(
@@ -68,3 +69,29 @@ def configure(
         from ._leaks import configure as watch_leaks
 
         pool._watch = watch_leaks(pool, leak_threshold, clock)
+
+
+def as_float(number: int | float) -> float:
+    """`number` as a float; an int too large for one is infinite (and refused as such)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
+def seconds_option(name: str, value: object) -> float | None:
+    """The option `name`'s `value` as a positive, finite number of seconds; None stays None.
+
+    Raises:
+        TypeError: `value` is not None, an int or a float (bools are refused).
+        ValueError: `value` is not positive and finite (NaN, an int too large
+            for a float).
+    """
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    seconds = as_float(value)
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return seconds
