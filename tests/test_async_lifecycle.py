@@ -109,6 +109,19 @@ def test_a_resize_that_raises_the_bound_serves_a_waiting_task() -> None:
     run(body)
 
 
+def test_a_raise_that_needs_too_many_spare_chunks_is_refused_and_changes_nothing() -> None:
+    async def body() -> None:
+        async with AsyncPool(AsyncRes, Static(1), Script()) as pool:
+            before = pool.stats()
+            with pytest.raises(ValueError, match="spare chunks"):
+                await pool.resize(10**400)
+            assert pool.stats() == before
+            await pool.resize(3)  # the tokens were given back
+            assert pool._mode == Static(3) and pool.stats().resizes == 1
+
+    run(body)
+
+
 def test_a_resize_awaits_a_debt_payment_in_progress_then_runs() -> None:
     async def body() -> None:
         async with AsyncPool(AsyncRes, Static(2), Script()) as pool:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from rpool import AutoScale, Pool, PoolClosedError, PoolGuard, Static
+from rpool._scale import MAX_GRANTS
 
 from .resources import Boom, Res, Script
 from .shells import both_shells, make_pool, shell  # noqa: F401  (the fixture both_shells uses)
@@ -826,6 +827,30 @@ def test_resize_refuses_bad_input_and_states() -> None:
     pool.close()
     with pytest.raises(PoolClosedError):
         pool.resize(3)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        Static(count=2),
+        AutoScale(initial=1, maximum=4),
+        AutoScale(initial=1, maximum=4, chunk_size=0),
+    ],
+)
+def test_a_raise_that_needs_too_many_spare_chunks_is_refused_and_changes_nothing(
+    mode: Static | AutoScale,
+) -> None:
+    # Spare capacity is kept chunk by chunk: unrefused, resize(2**40) would
+    # append a trillion grants (and 10**400 would never end).
+    pool = Pool(Res, mode, Script())
+    before = pool.stats(), pool._mode, len(pool._free)
+    for bound in (MAX_GRANTS + 10, 2**40, 10**400):
+        with pytest.raises(ValueError, match="spare chunks"):
+            pool.resize(bound)
+        assert (pool.stats(), pool._mode, len(pool._free)) == before
+    pool.resize(8)  # the tokens were given back: resize() still works
+    assert pool._maximum == 8 and pool.stats().resizes == 1
+    pool.close()
 
 
 def test_a_resize_waits_for_a_debt_payment_in_progress_and_then_runs() -> None:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._drive import Steps
 from ._errors import PoolClosedError
-from ._scale import AutoScale, Static
+from ._scale import MAX_GRANTS, AutoScale, Static
 from ._waiters import ring
 
 if TYPE_CHECKING:
@@ -53,7 +53,9 @@ def resize(pool: Core[Any], lifecycle: Lifecycle, bound: object) -> Steps[None]:
     Raises:
         TypeError: `bound` is not an int (bools are refused).
         ValueError: the pool is unbounded, or `bound` is below 1 (Static) or
-            below `initial` (AutoScale).
+            below `initial` (AutoScale), or a raise would add more than
+            `MAX_GRANTS` spare chunks (the same limit as `AutoScale`'s); the
+            pool is left as it was.
         PoolClosedError: the pool is closed.
         RuntimeError: another `resize()` of this pool is in progress.
     """
@@ -82,11 +84,21 @@ def resize(pool: Core[Any], lifecycle: Lifecycle, bound: object) -> Steps[None]:
                 yield pool._pause
         current = pool._maximum
         debt = lifecycle.debt
+        # Checked before any change, with the tokens held (no one else moves
+        # the bound now): AutoScale's own limits, then the chunks a raise adds.
+        resized = _with_bound(mode, bound)
+        size = mode.chunk_size if isinstance(mode, AutoScale) and mode.chunk_size else 1
+        chunks = -(-(bound - current - len(debt)) // size)
+        if chunks > MAX_GRANTS:
+            raise ValueError(
+                f"resize({bound}) would add {chunks} spare chunks of {size}, more than "
+                f"{MAX_GRANTS}; raise chunk_size (AutoScale) or the bound less"
+            )
         if bound < current:
             # Model: Lower. The debt and the new bound in one statement: the
             # bound in force (_maximum + debt) never changes in between.
             _ = debt.extend([1] * (current - bound)), setattr(pool, "_maximum", bound)  # type: ignore[func-returns-value]
-            pool._mode = _with_bound(mode, bound)
+            pool._mode = resized
             while (yield from pay(pool, lifecycle, locked=True)):
                 pass
         elif bound > current:
@@ -98,13 +110,12 @@ def resize(pool: Core[Any], lifecycle: Lifecycle, bound: object) -> Steps[None]:
             free = pool._free
             while pool._maximum < bound and debt:
                 pool._maximum += len(_popped(debt))  # Model: Cancel.
-            size = mode.chunk_size if isinstance(mode, AutoScale) and mode.chunk_size else 1
             while pool._maximum < bound:
                 units = min(size, bound - pool._maximum)
                 _ = free.appendleft(units), setattr(pool, "_maximum", pool._maximum + units)  # type: ignore[func-returns-value]  # Model: Grow.
                 if pool._waiters:  # Model: Ring, as in _return_capacity().
                     ring(pool._waiters)
-            pool._mode = _with_bound(mode, bound)
+            pool._mode = resized
         next(lifecycle.resizes)
     finally:
         paying += paid  # Model: Unlock. One C call each, whatever happened.
