@@ -345,9 +345,9 @@ class Pool(Core[R], Generic[C, R]):
         Raises:
             TypeError: `bound` is not an int.
             ValueError: the pool is unbounded, or `bound` is below 1 (below
-                `initial` for AutoScale), or a raise would keep more than
-                `MAX_GRANTS` chunks of spare capacity (2**20, as
-                `AutoScale` allows); the pool is left as it was.
+                `initial` for AutoScale), or a raise would add more than
+                `MAX_GRANTS` (2**20) chunks of spare capacity, the most
+                `AutoScale` allows; the pool is left as it was.
             PoolClosedError: the pool is closed.
             RuntimeError: another `resize()` of this pool is in progress.
         """
