@@ -34,12 +34,12 @@ class AsyncPoolGuard(Generic[R]):
     """
 
     # As PoolGuard's: the resource in a one-element list, claimed by pop().
+    # No __init__, as PoolGuard (Core._hold makes it and sets both slots).
     __slots__ = ("_box", "_pool")
     _name: ClassVar[str] = "AsyncPoolGuard"
 
-    def __init__(self, pool: AsyncPool[Any, Any], box: list[R]) -> None:
-        self._pool = pool
-        self._box = box
+    _pool: AsyncPool[Any, Any]
+    _box: list[R]
 
     async def release(self) -> None:
         """Give the resource back to its pool; a second call does nothing.

@@ -31,8 +31,6 @@ __all__ = ["AsyncPool"]
 C = TypeVar("C")
 R = TypeVar("R", bound=AsyncPoolable[Any])
 
-_new_guard = object.__new__
-
 
 async def _no_close() -> None:
     """The close() of a resource that has none."""
@@ -238,7 +236,7 @@ class AsyncPool(Core[R], Generic[C, R]):
                         return None
                     if type(item) is int:
                         return await run_async(self._grow(held))
-                    guard = _new_guard(AsyncPoolGuard)  # __init__ inlined
+                    guard: AsyncPoolGuard[R] = AsyncPoolGuard()  # Core._hold, inlined
                     guard._pool = self
                     guard._box = held
                     return guard

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ExpiringGuard", "expiring"]
 
-_new_guard = object.__new__
-
 
 class ExpiringGuard(PoolGuard[Any]):  # type: ignore[misc]  # final for users, not for the pool
     """A guard of a pool with `max_lifetime`: an expired resource given back is discarded."""
@@ -108,7 +106,7 @@ def expiring(guard: PoolGuard[Any]) -> ExpiringGuard:
     gives the resource back (its finalizer's pop is atomic), so an
     interruption here loses nothing and gives nothing back twice.
     """
-    fresh: ExpiringGuard = _new_guard(ExpiringGuard)
+    fresh = ExpiringGuard()
     fresh._pool = guard._pool
     fresh._box = guard._box
     guard._box = []

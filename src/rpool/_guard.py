@@ -34,11 +34,12 @@ class PoolGuard(Generic[R]):
     # _box holds the resource while the guard has it: a one-element list, so
     # that release() can claim it with list.pop(), one atomic call. Two threads
     # releasing the same guard at once thus give the resource back once.
+    # No __init__: the pool makes a guard with `PoolGuard()` and sets `_pool`,
+    # then `_box` (Core._hold); a class without one is the cheapest to make.
     __slots__ = ("_box", "_pool")
 
-    def __init__(self, pool: Pool[Any, Any], box: list[R]) -> None:
-        self._pool = pool
-        self._box = box
+    _pool: Pool[Any, Any]
+    _box: list[R]
 
     @property
     def resource(self) -> R:

@@ -333,7 +333,7 @@ def _hand_out(pool: Core[Any], watch: Watch, guard: Any) -> Any:
         kind = watched_guard(kind)
     now = watch.clock()
     box = guard._box
-    watched: Any = object.__new__(kind)
+    watched: Any = kind()
     watched._pool = pool
     if kind is AsyncWatchedGuard:
         handed = AsyncRecord(box, now, threading.current_thread().name, _frames())

@@ -26,8 +26,6 @@ from ._waiters import ThreadWaiter, seconds
 
 __all__ = ["Pool"]
 
-_new_guard = object.__new__
-
 C = TypeVar("C")
 R = TypeVar("R", bound=Poolable[Any])
 
@@ -201,7 +199,7 @@ class Pool(Core[R], Generic[C, R]):
                         return None
                     if type(item) is int:
                         return run(self._grow(held))  # type: ignore[no-any-return]
-                    guard = _new_guard(PoolGuard)  # __init__ inlined: the hot path of get()
+                    guard: PoolGuard[R] = PoolGuard()  # Core._hold, inlined: the hot path of get()
                     guard._pool = self
                     guard._box = held
                     return guard

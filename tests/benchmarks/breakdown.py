@@ -126,7 +126,7 @@ class _Guarded:
         self._guard_type = guard_type
 
     def get(self) -> _Guard | None:
-        guard = object.__new__(self._guard_type)
+        guard = self._guard_type()  # as rpool's get() makes it (Core._hold)
         guard._pool = self
         guard._box = [self._free.pop()]
         return guard

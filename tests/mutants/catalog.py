@@ -236,7 +236,7 @@ MUTANTS: tuple[Mutant, ...] = (
                 "  # Model: Create, the caller's own.\n"
                 "            if self._lifecycle is not None:\n"
                 "                self._lifecycle.born(held[0])\n"
-                "            return self._guard_type(self, held)\n",
+                "            return self._hold(held)\n",
                 "            held[0] = yield from self._create()"
                 "  # Model: Create, the caller's own.\n"
                 "            if self._lifecycle is not None:\n"
