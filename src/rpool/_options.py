@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from ._scale import ScaleMode
@@ -71,12 +72,17 @@ def configure(
         pool._watch = watch_leaks(pool, leak_threshold, clock)
 
 
-def as_float(number: int | float) -> float:
-    """`number` as a float; an int too large for one is infinite (and refused as such)."""
+def as_float(number: Real | float) -> float:
+    """`number` (an int, a float, any `numbers.Real`) as a float.
+
+    A number too large for a float (an int beyond 2**1024, say) is as good as
+    infinite, and becomes `inf` or `-inf`, for the caller to refuse or accept
+    as it refuses or accepts infinity.
+    """
     try:
         return float(number)
     except OverflowError:
-        return math.inf if number > 0 else -math.inf
+        return -math.inf if number < 0 else math.inf
 
 
 def seconds_option(name: str, value: object) -> float | None:

@@ -39,6 +39,7 @@ from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import PoolClosedError, PoolTimeout
+from ._options import as_float
 from ._stats import WAIT_BOUNDS
 
 if TYPE_CHECKING:
@@ -160,10 +161,7 @@ def seconds(timeout: object) -> float:
         raise TypeError(
             f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
         )
-    try:
-        value = float(timeout)
-    except OverflowError:  # an int beyond any float: as good as infinite
-        value = math.inf if timeout > 0 else -math.inf  # type: ignore[operator]  # Real orders
+    value = as_float(timeout)
     if math.isnan(value):
         raise ValueError("timeout must be a number of seconds or None, not NaN")
     return value
