@@ -123,6 +123,23 @@ def test_the_checker_catches_a_read_then_write_allocator() -> None:
     assert "no order of these 2 operations" in report, report
 
 
+def test_explain_prints_the_smallest_history_where_dropping_one_at_a_time_does_not() -> None:
+    # A history seen on 3.13t: P0's first write of 1 landed after P1's
+    # second call, so P1 read 1 twice. Dropping calls in order ends at P1's
+    # three (P0's 0 goes first, and then no single call can go); the
+    # smallest failing history is the two concurrent calls that returned 0.
+    def op(group: int, process: int, call: int, ret: int, result: int) -> Operation[Call]:
+        made = Call("next_id", (), result)
+        return Operation(call, ret, process, made, str(made), group)
+
+    ops = [op(0, 0, 0, 7, 0), op(1, 1, 1, 2, 0), op(2, 1, 3, 4, 1), op(3, 1, 5, 6, 1)]
+    verdict = check(ops, 0, counter_step, valid=no_gaps)
+    assert not verdict.ok
+    report = verdict.explain()
+    assert "no order of these 2 operations" in report, report
+    assert report.count("next_id() -> 0") == 2, report
+
+
 def test_the_fixed_allocator_is_linearizable() -> None:
     store = Store()
     ids = Ids(Pool(Connection, Static(count=2), store), atomic=True)

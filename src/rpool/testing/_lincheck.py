@@ -21,14 +21,16 @@ Two refinements:
   part can end in. This keeps long histories of short overlapping stretches
   fast.
 
-On failure `Verdict.explain()` prints a smallest failing history: whole
-operations (all parts sharing a `group`) are dropped one at a time for as
-long as the rest still cannot be linearized.
+On failure `Verdict.explain()` prints a failing history from which no
+operation (all parts sharing a `group`) can be dropped: the smallest one
+where the failing part is small enough to try every smaller selection
+(`shrink`), otherwise what dropping one operation at a time leaves.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -81,15 +83,15 @@ class Verdict(Generic[S, I]):
     """Configurations explored: the cost of the search."""
 
     def explain(self) -> str:
-        """A smallest failing history, as a table in call order."""
+        """A minimal failing history (see `shrink`), as a table in call order."""
         if self.ok or self.step is None:
             return "linearizable"
-        smallest = shrink(self.failing, self.starts, self.step, self.valid)
+        minimal = shrink(self.failing, self.starts, self.step, self.valid)
         lines = [
-            f"not linearizable: no order of these {len(smallest)} operations is legal "
+            f"not linearizable: no order of these {len(minimal)} operations is legal "
             f"from the state(s) {self.starts!r}:"
         ]
-        for op in sorted(smallest, key=lambda op: op.call):
+        for op in sorted(minimal, key=lambda op: op.call):
             end = "  ..." if op.ret is None else f"{op.ret:5d}"
             lines.append(f"  P{op.process}  [{op.call:5d}, {end}]  {op.text}")
         return "\n".join(lines)
@@ -196,13 +198,27 @@ def _search(
     return ends, linearization, len(parent)
 
 
+SHRINK_SEARCHES = 20_000
+"""How many sub-histories `shrink` may try in looking for the smallest one."""
+
+
 def shrink(
     ops: list[Operation[I]],
     starts: list[S],
     step: Step[S, I],
     valid: Callable[[Sequence[Operation[I]]], bool] | None = None,
 ) -> list[Operation[I]]:
-    """Drop whole groups of operations while what is left is `valid` and still fails."""
+    """A failing, `valid` sub-history of `ops` from which no whole group can be dropped.
+
+    First greedily: drop one group at a time while the rest still fails. That
+    ends at a local minimum, which depends on the order of the drops (a
+    history with two racing pairs may keep three calls where two suffice).
+    Then every selection of fewer groups, smallest first, for as long as all
+    selections of the next size fit in `SHRINK_SEARCHES`: the first that
+    fails is the smallest failing history. Failure is not monotone (dropping
+    the call that produced a value makes its consumer fail), so the search
+    cannot stop at the greedy result's size minus one.
+    """
     current = list(ops)
     changed = True
     while changed:
@@ -215,6 +231,19 @@ def shrink(
                 current = trial
                 changed = True
                 break
+    groups = sorted({op.group for op in ops})
+    budget = SHRINK_SEARCHES
+    for size in range(1, len({op.group for op in current})):
+        budget -= math.comb(len(groups), size)
+        if budget < 0:
+            break
+        for chosen in itertools.combinations(groups, size):
+            kept = set(chosen)
+            trial = [op for op in ops if op.group in kept]
+            if valid is not None and not valid(trial):
+                continue
+            if not _search(trial, starts, step, first_only=True)[0]:
+                return trial
     return current
 
 
