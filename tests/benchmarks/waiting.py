@@ -12,7 +12,17 @@ subject:
 - wait: `perf_counter_ns` just before the call that takes a resource to just
   after it returns, for every acquisition; p50, p99 and max over all workers;
 - fairness: the most acquisitions any worker made ÷ the fewest (1 is fair);
-- timeouts: acquisitions that gave up after 5 s (they count in none of the above).
+- timeouts: acquisitions that gave up after 5 s (they count in none of the above);
+- the same three for the acquisitions that waited: the share of them, p50
+  and p99 of their waits, and the most of them any worker made ÷ the
+  fewest. FIFO is a promise to callers who wait: an acquisition served at
+  once, with nobody waiting, takes its turn from no one. To tell the two
+  apart, each worker first tries once without waiting and waits only if
+  that found nothing: rpool's `get()`, then `acquire()` (which is what
+  `acquire()` itself does first, so a wait costs one more miss, about half
+  a microsecond), and `get_nowait()` or a look under the lock for the hand-
+  rolled peers. SQLAlchemy's `QueuePool` has no way to try once, so these
+  figures are left blank for it.
 
 A hold gives up the CPU while it lasts, as waiting for a server would.
 Threads hold with `time.sleep(50e-6)`, which releases the GIL; a busy-wait
@@ -92,9 +102,10 @@ HOLD_NS = 50_000
 TIMEOUT = 5.0
 RPOOL = "rpool"
 
-#: A worker's loop: (until, hold, waits) -> timeouts, in ns; it appends each wait to `waits`.
-ThreadLoop = Callable[[int, int, list[int]], int]
-TaskLoop = Callable[[int, int, list[int]], Awaitable[int]]
+#: A worker's loop: (until, hold, at_once, waited) -> timeouts, in ns. It appends each
+#: acquisition's wait to `waited` if trying once found nothing, else to `at_once`.
+ThreadLoop = Callable[[int, int, list[int], list[int]], int]
+TaskLoop = Callable[[int, int, list[int], list[int]], Awaitable[int]]
 #: workload -> subject -> measure -> one value per repetition.
 WaitingResults = dict[str, dict[str, dict[str, list[float]]]]
 
@@ -121,6 +132,12 @@ class QueuePool:
     def get(self, timeout: float) -> FakeConnection:
         return self._idle.get(True, timeout)
 
+    def try_get(self) -> FakeConnection | None:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return None
+
     def put(self, resource: FakeConnection) -> None:
         self._idle.put_nowait(resource if resource.reset() else FakeConnection.new(None))
 
@@ -137,6 +154,10 @@ class ConditionPool:
             if not self._changed.wait_for(self._idle.__len__, timeout):
                 raise TimeoutError
             return self._idle.pop()
+
+    def try_get(self) -> FakeConnection | None:
+        with self._changed:
+            return self._idle.pop() if self._idle else None
 
     def put(self, resource: FakeConnection) -> None:
         resource = resource if resource.reset() else FakeConnection.new(None)
@@ -157,6 +178,12 @@ class AsyncQueuePool:
         async with asyncio.timeout(timeout):
             return await self._idle.get()
 
+    def try_get(self) -> FakeConnection | None:
+        try:
+            return self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
     def put(self, resource: FakeConnection) -> None:
         self._idle.put_nowait(resource if resource.reset() else FakeConnection.new(None))
 
@@ -174,18 +201,23 @@ async def _yield_for(ns: int) -> None:
 
 
 def _rpool_threads() -> ThreadLoop:
-    acquire = Pool(FakeConnection, Static(count=CAPACITY)).acquire
+    pool = Pool(FakeConnection, Static(count=CAPACITY))
+    get, acquire = pool.get, pool.acquire
 
-    def loop(until: int, hold: int, waits: list[int]) -> int:
-        clock, record, timeouts, seconds = perf_counter_ns, waits.append, 0, hold / 1e9
+    def loop(until: int, hold: int, at_once: list[int], waited: list[int]) -> int:
+        clock, timeouts, seconds = perf_counter_ns, 0, hold / 1e9
         now = clock()
         while now < until:
+            guard = get()
+            served = at_once
             try:
-                guard = acquire(timeout=TIMEOUT)
+                if guard is None:
+                    guard = acquire(timeout=TIMEOUT)
+                    served = waited
             except TimeoutError:
                 timeouts += 1
             else:
-                record(clock() - now)
+                served.append(clock() - now)
                 if seconds:
                     sleep(seconds)
                 guard.release()
@@ -211,8 +243,8 @@ def _sqlalchemy_threads() -> ThreadLoop:
         connection.close()
     connect = pool.connect
 
-    def loop(until: int, hold: int, waits: list[int]) -> int:
-        clock, record, timeouts, seconds = perf_counter_ns, waits.append, 0, hold / 1e9
+    def loop(until: int, hold: int, at_once: list[int], waited: list[int]) -> int:
+        clock, timeouts, seconds = perf_counter_ns, 0, hold / 1e9
         now = clock()
         while now < until:
             try:
@@ -220,7 +252,7 @@ def _sqlalchemy_threads() -> ThreadLoop:
             except QueuePoolTimeout:
                 timeouts += 1
             else:
-                record(clock() - now)
+                at_once.append(clock() - now)  # or waited: it cannot tell (CANNOT_TRY_ONCE)
                 if seconds:
                     sleep(seconds)
                 connection.close()
@@ -231,18 +263,22 @@ def _sqlalchemy_threads() -> ThreadLoop:
 
 
 def _handrolled_threads(pool: QueuePool | ConditionPool) -> ThreadLoop:
-    get, put = pool.get, pool.put
+    try_get, get, put = pool.try_get, pool.get, pool.put
 
-    def loop(until: int, hold: int, waits: list[int]) -> int:
-        clock, record, timeouts, seconds = perf_counter_ns, waits.append, 0, hold / 1e9
+    def loop(until: int, hold: int, at_once: list[int], waited: list[int]) -> int:
+        clock, timeouts, seconds = perf_counter_ns, 0, hold / 1e9
         now = clock()
         while now < until:
+            resource = try_get()
+            served = at_once
             try:
-                resource = get(TIMEOUT)
+                if resource is None:
+                    resource = get(TIMEOUT)
+                    served = waited
             except (queue.Empty, TimeoutError):
                 timeouts += 1
             else:
-                record(clock() - now)
+                served.append(clock() - now)
                 if seconds:
                     sleep(seconds)
                 put(resource)
@@ -253,18 +289,23 @@ def _handrolled_threads(pool: QueuePool | ConditionPool) -> ThreadLoop:
 
 
 def _rpool_tasks() -> TaskLoop:
-    acquire = Pool(FakeConnection, Static(count=CAPACITY)).acquire_async
+    pool = Pool(FakeConnection, Static(count=CAPACITY))
+    get, acquire = pool.get, pool.acquire_async
 
-    async def loop(until: int, hold: int, waits: list[int]) -> int:
-        clock, record, timeouts = perf_counter_ns, waits.append, 0
+    async def loop(until: int, hold: int, at_once: list[int], waited: list[int]) -> int:
+        clock, timeouts = perf_counter_ns, 0
         now = clock()
         while now < until:
+            guard = get()
+            served = at_once
             try:
-                guard = await acquire(timeout=TIMEOUT)
+                if guard is None:
+                    guard = await acquire(timeout=TIMEOUT)
+                    served = waited
             except TimeoutError:
                 timeouts += 1
             else:
-                record(clock() - now)
+                served.append(clock() - now)
                 await _yield_for(hold)
                 guard.release()
             now = clock()
@@ -275,18 +316,22 @@ def _rpool_tasks() -> TaskLoop:
 
 def _queue_tasks() -> TaskLoop:
     pool = AsyncQueuePool()
-    get, put = pool.get, pool.put
+    try_get, get, put = pool.try_get, pool.get, pool.put
 
-    async def loop(until: int, hold: int, waits: list[int]) -> int:
-        clock, record, timeouts = perf_counter_ns, waits.append, 0
+    async def loop(until: int, hold: int, at_once: list[int], waited: list[int]) -> int:
+        clock, timeouts = perf_counter_ns, 0
         now = clock()
         while now < until:
+            resource = try_get()
+            served = at_once
             try:
-                resource = await get(TIMEOUT)
+                if resource is None:
+                    resource = await get(TIMEOUT)
+                    served = waited
             except TimeoutError:
                 timeouts += 1
             else:
-                record(clock() - now)
+                served.append(clock() - now)
                 await _yield_for(hold)
                 put(resource)
             now = clock()
@@ -304,6 +349,8 @@ THREAD_SUBJECTS: dict[str, Callable[[], ThreadLoop]] = {
 }
 if find_spec("sqlalchemy") is not None:
     THREAD_SUBJECTS["SQLAlchemy QueuePool"] = _sqlalchemy_threads
+#: Subjects whose acquisitions cannot be told apart: all are recorded as served at once.
+CANNOT_TRY_ONCE = frozenset({"SQLAlchemy QueuePool"})
 TASK_SUBJECTS: dict[str, Callable[[], TaskLoop]] = {
     RPOOL: _rpool_tasks,
     "asyncio.Queue": _queue_tasks,
@@ -314,20 +361,36 @@ def _nearest_rank(ordered: Sequence[int], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def _figures(waits: list[list[int]], spans: list[tuple[int, int, int]]) -> dict[str, float]:
-    """One sample's measures, from each worker's waits and (start, end, timeouts)."""
-    ordered = sorted(chain.from_iterable(waits))
+def _most_by_fewest(counts: list[int]) -> float:
+    return max(counts) / min(counts) if min(counts) else math.inf
+
+
+def _figures(
+    at_once: list[list[int]], waited: list[list[int]], spans: list[tuple[int, int, int]]
+) -> dict[str, float]:
+    """One sample's measures, from each worker's waits (served at once, waited) and spans.
+
+    `spans` holds each worker's (start, end, timeouts). The figures of waited
+    acquisitions are NaN where none waited.
+    """
+    ordered = sorted(chain(*at_once, *waited))
     if not ordered:
         raise BenchmarkError("no worker acquired anything")
-    counts = [len(mine) for mine in waits]
+    parked = sorted(chain(*waited))
     span = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
     return {
         "throughput": len(ordered) * 1e9 / span,
         "p50": _nearest_rank(ordered, 0.5),
         "p99": _nearest_rank(ordered, 0.99),
         "max": ordered[-1],
-        "fairness": max(counts) / min(counts) if min(counts) else math.inf,
+        "fairness": _most_by_fewest(
+            [len(a) + len(w) for a, w in zip(at_once, waited, strict=True)]
+        ),
         "timeouts": sum(timeouts for _, _, timeouts in spans),
+        "waited": len(parked) / len(ordered),
+        "waited p50": _nearest_rank(parked, 0.5) if parked else math.nan,
+        "waited p99": _nearest_rank(parked, 0.99) if parked else math.nan,
+        "waited fairness": _most_by_fewest([len(w) for w in waited]) if parked else math.nan,
     }
 
 
@@ -335,49 +398,53 @@ def _threads(make: Callable[[], ThreadLoop], hold: int, seconds: float) -> dict[
     """One sample of `THREADS` threads sharing the pool of a fresh `make()`."""
     loop = make()
     duration = int(seconds * 1e9)
-    waits: list[list[int]] = [[] for _ in range(THREADS)]
+    at_once: list[list[int]] = [[] for _ in range(THREADS)]
+    waited: list[list[int]] = [[] for _ in range(THREADS)]
     spans: list[tuple[int, int, int]] = []
     barrier = threading.Barrier(THREADS)
 
-    def work(mine: list[int]) -> None:
+    def work(mine: list[int], mine_waited: list[int]) -> None:
         barrier.wait()
         start = perf_counter_ns()
-        timeouts = loop(start + duration, hold, mine)
+        timeouts = loop(start + duration, hold, mine, mine_waited)
         spans.append((start, perf_counter_ns(), timeouts))  # list.append is atomic
 
-    workers = [threading.Thread(target=work, args=(mine,)) for mine in waits]
+    workers = [
+        threading.Thread(target=work, args=lists) for lists in zip(at_once, waited, strict=True)
+    ]
     with collector_paused():
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-    return _figures(waits, spans)
+    return _figures(at_once, waited, spans)
 
 
 def _tasks(make: Callable[[], TaskLoop], hold: int, seconds: float) -> dict[str, float]:
     """One sample of `TASKS` tasks sharing the pool of a fresh `make()`, on a new event loop."""
     duration = int(seconds * 1e9)
-    waits: list[list[int]] = [[] for _ in range(TASKS)]
+    at_once: list[list[int]] = [[] for _ in range(TASKS)]
+    waited: list[list[int]] = [[] for _ in range(TASKS)]
     spans: list[tuple[int, int, int]] = []
 
     async def sample() -> None:
         loop = make()  # in the running loop, which asyncio.Queue binds itself to
         go = asyncio.Event()
 
-        async def work(mine: list[int]) -> None:
+        async def work(mine: list[int], mine_waited: list[int]) -> None:
             await go.wait()
             start = perf_counter_ns()
-            timeouts = await loop(start + duration, hold, mine)
+            timeouts = await loop(start + duration, hold, mine, mine_waited)
             spans.append((start, perf_counter_ns(), timeouts))
 
-        tasks = [asyncio.create_task(work(mine)) for mine in waits]
+        tasks = [asyncio.create_task(work(*lists)) for lists in zip(at_once, waited, strict=True)]
         await asyncio.sleep(0)  # every task is now waiting for the start
         go.set()
         await asyncio.gather(*tasks)
 
     with collector_paused():
         asyncio.run(sample())
-    return _figures(waits, spans)
+    return _figures(at_once, waited, spans)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -459,8 +526,40 @@ def check_goals(results: WaitingResults) -> list[Goal]:
                 True,
             ),
             Goal(f"{w.name}: rpool's p99 ÷ p50 wait", ratio(ours["p99"], ours["p50"]), 3, True),
+            # Where FIFO applies: among the acquisitions that waited (module docstring).
+            Goal(
+                f"{w.name}: rpool's most ÷ fewest waits per worker",
+                statistics.median(ours["waited fairness"]),
+                1.5,
+                True,
+            ),
+            Goal(
+                f"{w.name}: rpool's p99 ÷ p50 of waits",
+                ratio(ours["waited p99"], ours["waited p50"]),
+                3,
+                True,
+            ),
         ]
     return goals
+
+
+def _waited_cells(name: str, figures: dict[str, list[float]]) -> list[str]:
+    """The share, p50 / p99 and most ÷ fewest of the acquisitions that waited."""
+    if name in CANNOT_TRY_ONCE:
+        return ["—", "—", "—"]
+    share = f"{statistics.median(figures['waited']):.0%}"
+    # NaN in a sample where nobody waited: the median of the others.
+    median = {
+        m: statistics.median([v for v in figures[m] if not math.isnan(v)] or [math.nan])
+        for m in ("waited p50", "waited p99", "waited fairness")
+    }
+    if math.isnan(median["waited p50"]):
+        return [share, "—", "—"]
+    return [
+        share,
+        f"{format_time(median['waited p50'])} / {format_time(median['waited p99'])}",
+        format_times(median["waited fairness"]),
+    ]
 
 
 def render(
@@ -488,6 +587,9 @@ def render(
         "p99 wait",
         "max wait",
         "most ÷ fewest",
+        "waited",
+        "p50 / p99 of waits",
+        "most ÷ fewest waits",
         "rpool ÷ it",
     ]
     for w in WORKLOADS:
@@ -502,6 +604,7 @@ def render(
                     f"{format_rate(rate.high)})",
                     *(format_time(statistics.median(figures[m])) for m in ("p50", "p99", "max")),
                     format_times(statistics.median(figures["fairness"])),
+                    *_waited_cells(name, figures),
                     format_times(ratio(subjects[RPOOL]["throughput"], figures["throughput"])),
                 ]
             )
