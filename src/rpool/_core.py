@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial, partialmethod
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ._disposal import Disposal
@@ -204,9 +204,10 @@ class Core(Disposal, Generic[R]):
     def _get_slow(self, head: bool = False) -> Steps[Any]:
         """get() after an empty pop: raise if closed, adopt an orphan, grow or miss.
 
-        `head`: the oldest waiter's take (`_head_steps`), which pops first
-        (it has not yet), and neither yields to the waiters nor counts a miss:
-        the waiters yield to the head, so the head must not yield to them.
+        `head`: the oldest waiter's take (run by `Pool._take_as_head`, and by
+        `_head` for `waiting()`), which pops first (it has not yet), and
+        neither yields to the waiters nor counts a miss: the waiters yield to
+        the head, so the head must not yield to them.
 
         Raises:
             PoolClosedError: the pool is closed.
@@ -266,13 +267,9 @@ class Core(Disposal, Generic[R]):
                 held.clear()
             raise
 
-    # get() for the oldest waiter: `_get_slow`'s steps with the head's own pop
-    # (run by `Pool._take_as_head`, and by `_head` for `waiting()`).
-    _head_steps = partialmethod(_get_slow, head=True)
-
     def _head(self) -> Steps[Any]:
-        """The head's take in `waiting()`: `_head_steps()` (a shell may go through its own)."""
-        return (yield from self._head_steps())
+        """The head's take in `waiting()`: `_get_slow(head=True)`; a shell may use its own."""
+        return (yield from self._get_slow(head=True))
 
     def _hold(self, held: list[Any]) -> Any:
         """A guard of this pool holding `held` (the box with the resource); Model: Hold.

@@ -274,13 +274,13 @@ class Pool(Core[R], Generic[C, R]):
         return await wait_async(self, timeout)  # type: ignore[no-any-return]
 
     def _take_as_head(self) -> PoolGuard[R] | None:
-        """get() for the oldest waiter (`Core._head_steps`), its `new()` called here.
+        """get() for the oldest waiter (`Core._get_slow(head=True)`), its `new()` called here.
 
         Raises:
             PoolClosedError: the pool is closed.
             BaseException: as get().
         """
-        return run(self._head_steps())  # type: ignore[no-any-return]
+        return run(self._get_slow(head=True))  # type: ignore[no-any-return]
 
     def _head(self) -> Steps[PoolGuard[R] | None]:
         """The head's take for `waiting()`: `_take_as_head()`, which calls the user's code itself.

@@ -11,8 +11,10 @@ one operation, with start-up and imports cancelled out. `REV` (default
 compares the working tree with it. Hash randomization is off, so two runs
 give the same counts to within a few instructions. The operations:
 `get + release`, `acquire() + release` and `acquire(5.0) + release` (compared
-with REV's `get + release` if REV has no `acquire`), and a miss (`get()` on
-an exhausted pool).
+with REV's `get + release` if REV has no `acquire`), a wait served at its
+first look (`_acquire.wait` called on a pool with an idle resource: every
+step of a waiter but the park, from enqueuing to leaving; not compared if
+REV has no `_acquire.py`), and a miss (`get()` on an exhausted pool).
 
     python -m tests.benchmarks.instructions --options [--python PATH ...]
 
@@ -58,12 +60,21 @@ elif operation == "acquire() + release":
 elif operation == "acquire(5.0) + release":
     acquire = pool.acquire
     for _ in range(count): acquire(5.0).release()
+elif operation == "wait, served at the first look + release":
+    from rpool._acquire import wait
+    for _ in range(count): wait(pool, 5.0).release()
 else:
     held = [get() for _ in range(4)]
     for _ in range(count): get()
 """
 
-OPERATIONS = ("get + release", "acquire() + release", "acquire(5.0) + release", "miss")
+OPERATIONS = (
+    "get + release",
+    "acquire() + release",
+    "acquire(5.0) + release",
+    "wait, served at the first look + release",
+    "miss",
+)
 COUNT = 20_000
 
 OPTIONS: dict[str, dict[str, object]] = {
@@ -135,6 +146,7 @@ def main() -> None:
         ).stdout
         subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
         has_acquire = "def acquire" in (earlier / "src/rpool/_pool.py").read_text()
+        has_wait = (earlier / "src/rpool/_acquire.py").exists()
         print(f"| python | operation | current | {arguments.rev} | ratio |")
         print("|---|---|---:|---:|---:|")
         for python in arguments.python or [sys.executable]:
@@ -144,6 +156,9 @@ def main() -> None:
                 against = operation
                 if operation.startswith("acquire") and not has_acquire:
                     against = "get + release"
+                if operation.startswith("wait") and not has_wait:
+                    print(f"| {python} | {operation} | {current} | — | — |")
+                    continue
                 base = per_operation(python, earlier / "src", against)
                 note = "" if against == operation else f" ({against})"
                 print(
